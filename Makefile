@@ -1,0 +1,39 @@
+# essaycheck: the two commands a new user needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install run serve test check-rubrics eval bench clean
+
+# A virtual environment with essaycheck (editable) and the test tools; redone when
+# pyproject.toml changes.
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+# The main job: the student page on http://$(HOST):$(PORT) with the shipped rubrics.
+run: install
+	$(BIN)/essaycheck serve --host $(HOST) --port $(PORT) --rubrics rubric
+
+serve: run
+
+test: install
+	$(BIN)/python -m pytest
+
+check-rubrics: install
+	$(BIN)/essaycheck rubric check rubric
+
+eval: install
+	$(BIN)/python scripts/eval_report.py
+
+bench: install
+	$(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache test-artifacts

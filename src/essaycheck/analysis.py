@@ -1,0 +1,187 @@
+"""Text analysis with spaCy: the pipeline, answer validation, and lemma-level views of a text.
+
+The default pipeline downloads nothing: ``spacy.blank("en")`` with the lookup lemmatiser from
+``spacy-lookups-data`` and a rule-based sentencizer. A named installed pipeline (for example
+``en_core_web_sm``) can be used instead.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from .errors import AnswerError, AnswerTooLongError, EmptyAnswerError, PipelineError
+
+#: Documented limits on one answer; longer answers are refused before any processing.
+MAX_ANSWER_CHARS = 50_000
+MAX_ANSWER_WORDS = 5_000
+
+DEFAULT_PIPELINE = "blank:en"
+
+NEGATION_CUES = frozenset({
+    "not", "n't", "never", "no", "nor", "neither", "without", "hardly", "nobody", "nothing",
+    "cannot", "didnt", "dont", "doesnt", "wasnt", "werent", "isnt", "wont", "cant", "couldnt",
+})
+# Words that end the scope of a negation cue: a new clause has begun.
+SCOPE_BREAKERS = frozenset({
+    "but", "however", "although", "though", "instead", "rather", "while", "whereas", "yet",
+    "because", "so", "which", "who", "and",
+})
+NEGATION_SCOPE = 8
+# "not only ... but also" and the like affirm rather than negate.
+NOT_NEGATING_NEXT = frozenset({"only", "just", "merely", "simply", "least", "doubt"})
+
+# Control characters and lone surrogates become spaces, one for one, so offsets stay valid.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def build_pipeline(name: str | None = None):
+    """Build the spaCy pipeline once per process: ``blank:en`` by default, or an installed one."""
+    import spacy
+
+    name = name or DEFAULT_PIPELINE
+    if name.startswith("blank:"):
+        nlp = spacy.blank(name.split(":", 1)[1])
+        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        nlp.add_pipe("sentencizer")
+        nlp.initialize()
+    else:
+        try:
+            nlp = spacy.load(name, exclude=["ner", "textcat"])
+        except OSError:
+            raise PipelineError(
+                f"spaCy pipeline {name!r} is not installed; install it with pip or use "
+                f"the default {DEFAULT_PIPELINE!r}") from None
+        if not nlp.has_pipe("sentencizer") and not nlp.has_pipe("parser") \
+                and not nlp.has_pipe("senter"):
+            nlp.add_pipe("sentencizer")
+    nlp.max_length = MAX_ANSWER_CHARS * 4
+    return nlp
+
+
+def clean_answer(text: object) -> str:
+    """Validate an answer and make it safe to analyse, keeping every character offset.
+
+    Raises ``EmptyAnswerError``, ``AnswerTooLongError`` or ``AnswerError`` for bytes that are not
+    UTF-8. Control characters are replaced by spaces one for one, so offsets into the result are
+    offsets into the answer as given.
+    """
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise AnswerError(f"answer is not UTF-8 text (bad byte at position {exc.start}); "
+                              "save or paste it as UTF-8") from None
+    if not isinstance(text, str):
+        raise AnswerError(f"answer must be text, not {type(text).__name__}")
+    if len(text) > MAX_ANSWER_CHARS:
+        raise AnswerTooLongError(len(text), MAX_ANSWER_CHARS, "characters")
+    text = _CONTROL.sub(" ", text)
+    if not text.strip():
+        raise EmptyAnswerError()
+    words = len(text.split())
+    if words > MAX_ANSWER_WORDS:
+        raise AnswerTooLongError(words, MAX_ANSWER_WORDS, "words")
+    return text
+
+
+def count_words(text: str) -> int:
+    """Words as a student counts them: runs of non-space characters."""
+    return len(text.split())
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A lemma-level view of a text: parallel token lists plus sentence boundaries.
+
+    Lists rather than one object per token keep analysis cheap enough to run at the speed of
+    the tokeniser.
+    """
+
+    text: str
+    lemmas: tuple[str, ...]
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    content: tuple[bool, ...]
+    negated: tuple[bool, ...]
+    stop: tuple[bool, ...]
+    sentences: tuple[tuple[int, int], ...]
+
+    def __len__(self) -> int:
+        return len(self.lemmas)
+
+
+def normalise_lemma(lemma: str) -> str:
+    """Lower-case, straighten quotes and drop accents so 'Stalin’s' and 'stalins' meet."""
+    lemma = lemma.lower().translate(_APOSTROPHES)
+    if not lemma.isascii():
+        lemma = "".join(c for c in unicodedata.normalize("NFKD", lemma)
+                        if not unicodedata.combining(c))
+    return lemma
+
+
+def analyse_doc(doc) -> Analysis:
+    """Turn a spaCy ``Doc`` into an ``Analysis``."""
+    lemmas, starts, ends, content, stop, negated = [], [], [], [], [], []
+    scope = 0
+    tokens = [t for t in doc]
+    for i, token in enumerate(tokens):
+        if token.is_space:
+            continue
+        text = token.text
+        lemma = normalise_lemma(token.lemma_ or text)
+        if lemma in ("'s", "s'", "'"):
+            # the possessive: drop it so "Stalin's" matches "Stalin"
+            continue
+        lower = normalise_lemma(text)
+        is_cue = lower in NEGATION_CUES or lemma in NEGATION_CUES
+        if is_cue and i + 1 < len(tokens) and tokens[i + 1].lower_ in NOT_NEGATING_NEXT:
+            is_cue = False
+        is_stop = token.is_stop or is_cue
+        is_word = token.is_alpha or token.like_num or (any(c.isalpha() for c in text) and
+                                                       not token.is_punct)
+        if token.is_sent_start:
+            scope = 0
+        if token.is_punct or lemma in SCOPE_BREAKERS:
+            scope = 0
+        negated.append(scope > 0 and not is_cue)
+        if is_cue:
+            scope = NEGATION_SCOPE
+        elif scope:
+            scope -= 1
+        lemmas.append(lemma)
+        starts.append(token.idx)
+        ends.append(token.idx + len(text))
+        stop.append(is_stop)
+        content.append(is_word and not is_stop and len(lemma) > 1)
+    sentences = []
+    position = 0
+    for sent in doc.sents:
+        first = position
+        while position < len(starts) and starts[position] < sent.end_char:
+            position += 1
+        if position > first:
+            sentences.append((first, position))
+    return Analysis(
+        text=doc.text, lemmas=tuple(lemmas), starts=tuple(starts), ends=tuple(ends),
+        content=tuple(content), negated=tuple(negated), stop=tuple(stop),
+        sentences=tuple(sentences),
+    )
+
+
+class Analyzer:
+    """Runs the spaCy pipeline and returns ``Analysis`` objects; one per process."""
+
+    def __init__(self, nlp) -> None:
+        self.nlp = nlp
+
+    def analyse(self, text: str) -> Analysis:
+        """Analyse one text."""
+        return analyse_doc(self.nlp(text))
+
+    def analyse_many(self, texts):
+        """Analyse a stream of ``(text, context)`` pairs, yielding ``(Analysis, context)``."""
+        for doc, context in self.nlp.pipe(texts, as_tuples=True, batch_size=64):
+            yield analyse_doc(doc), context

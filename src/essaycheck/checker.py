@@ -1,0 +1,101 @@
+"""The ``Checker`` facade: rubrics in, feedback out, one answer or a stream of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .analysis import Analysis, Analyzer, build_pipeline, clean_answer, count_words
+from .errors import EssaycheckError, UnknownQuestionError
+from .feedback import build_result
+from .matching import MatchSettings, PointMatcher
+from .results import CheckResult
+from .rubric import Rubric
+
+Key = TypeVar("Key")
+
+
+class Checker:
+    """Checks answers against a set of rubrics.
+
+    Build it once per process (the spaCy pipeline and the fitted matchers are heavy) and
+    reuse it for every answer::
+
+        checker = Checker.from_directory("rubric")
+        result = checker.check("secret-speech-1956", text)
+    """
+
+    def __init__(self, rubrics: Iterable[Rubric], pipeline: str | None = None,
+                 settings: MatchSettings | None = None, nlp: Any = None) -> None:
+        self.rubrics = list(rubrics)
+        self.pipeline = pipeline
+        self.settings = settings
+        self.nlp = nlp
+
+    @classmethod
+    def from_directory(cls, directory: str | Path = "rubric", pipeline: str | None = None,
+                       settings: MatchSettings | None = None) -> "Checker":
+        """Load every rubric in a directory and return a fitted checker."""
+        from .loader import load_directory
+
+        return cls(load_directory(directory), pipeline=pipeline, settings=settings).fit()
+
+    def fit(self) -> "Checker":
+        """Build the pipeline (unless one was given) and fit one matcher per rubric."""
+        nlp = self.nlp if self.nlp is not None else build_pipeline(self.pipeline)
+        self.analyzer_ = Analyzer(nlp)
+        self.rubrics_ = {rubric.id: rubric for rubric in self.rubrics}
+        self.matchers_ = {rubric.id: PointMatcher(self.settings).fit(rubric, self.analyzer_)
+                          for rubric in self.rubrics}
+        return self
+
+    @property
+    def question_ids(self) -> list[str]:
+        """Ids of the loaded questions, in load order."""
+        return list(self.rubrics_)
+
+    def rubric(self, question_id: str) -> Rubric:
+        """The rubric for a question id, or ``UnknownQuestionError``."""
+        try:
+            return self.rubrics_[question_id]
+        except (KeyError, TypeError):
+            raise UnknownQuestionError(str(question_id), list(self.rubrics_)) from None
+
+    def check(self, question_id: str, answer: str) -> CheckResult:
+        """Check one answer; raises an ``EssaycheckError`` for an unknown question or a bad
+        answer (empty, too long, not text)."""
+        rubric = self.rubric(question_id)
+        text = clean_answer(answer)
+        return self._result(rubric, self.analyzer_.analyse(text), answer)
+
+    def check_many(self, items: Iterable[tuple[str, str, Key]]
+                   ) -> Iterator[tuple[Key, CheckResult | EssaycheckError]]:
+        """Check a stream of ``(question_id, answer, key)`` triples.
+
+        Yields ``(key, result)`` in input order, where result is a ``CheckResult`` or the
+        ``EssaycheckError`` that stopped that one answer; the stream carries on past errors.
+        Answers are analysed in batches with ``nlp.pipe``, so memory does not grow with input.
+        """
+        def prepared():
+            for question_id, answer, key in items:
+                try:
+                    rubric = self.rubric(question_id)
+                    text = clean_answer(answer)
+                except EssaycheckError as error:
+                    yield "", (key, None, answer, error)
+                else:
+                    yield text, (key, rubric, answer, None)
+
+        for analysis, (key, rubric, answer, error) in self.analyzer_.analyse_many(prepared()):
+            if error is not None:
+                yield key, error
+            else:
+                yield key, self._result(rubric, analysis, answer)
+
+    def _result(self, rubric: Rubric, analysis: Analysis, answer: str) -> CheckResult:
+        matcher = self.matchers_[rubric.id]
+        matches = matcher.match(analysis)
+        content = [analysis.lemmas[i] for i in range(len(analysis)) if analysis.content[i]]
+        overlap = sum(1 for lemma in content if lemma in matcher.demoted_) / max(1, len(content))
+        return build_result(rubric, matches, analysis, overlap, count_words(answer))

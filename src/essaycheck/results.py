@@ -1,0 +1,74 @@
+"""Plain dataclasses the core returns: one result per answer, one per rubric point."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+COVERED = "covered"
+PARTIAL = "partial"
+MISSED = "missed"
+STATUSES = (COVERED, PARTIAL, MISSED)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of the student's own text, by character offsets into the answer as given."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class PointResult:
+    """How one rubric point fared in one answer, with the evidence that decided it."""
+
+    point_id: str
+    point_text: str
+    status: str
+    confidence: float
+    weight: float
+    matched_terms: tuple[str, ...] = ()
+    evidence: tuple[Span, ...] = ()
+    hint: str | None = None
+    note: str | None = None
+
+    @property
+    def quote(self) -> str:
+        """The student's words that earned this point, or an empty string."""
+        return " … ".join(span.text for span in self.evidence)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The feedback for one answer to one question."""
+
+    question_id: str
+    score: float
+    max_score: float
+    points: tuple[PointResult, ...]
+    word_count: int
+    summary: str
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def covered(self) -> tuple[PointResult, ...]:
+        """Points the answer makes."""
+        return tuple(p for p in self.points if p.status == COVERED)
+
+    @property
+    def partial(self) -> tuple[PointResult, ...]:
+        """Points the answer touches on without making them fully."""
+        return tuple(p for p in self.points if p.status == PARTIAL)
+
+    @property
+    def missed(self) -> tuple[PointResult, ...]:
+        """Points the answer does not make."""
+        return tuple(p for p in self.points if p.status == MISSED)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dictionary of the whole result."""
+        data = asdict(self)
+        for point, result in zip(data["points"], self.points):
+            point["quote"] = result.quote
+        return data

@@ -1,0 +1,321 @@
+"""Rubric dataclasses, and parsing plus validation of rubric YAML text.
+
+A rubric is a question, its model answer and the points of the mark scheme. Parsing never
+opens files: it takes text (or a stream) and the name of its source for messages.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import yaml
+
+from .errors import RubricError, RubricProblem
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+RUBRIC_KEYS = (
+    "id", "question", "max_score", "model_answer", "points", "bands", "context", "subject",
+    "notes", "thresholds",
+)
+POINT_KEYS = ("id", "text", "keywords", "weight", "hint")
+THRESHOLD_KEYS = ("covered", "partial")
+
+
+@dataclass(frozen=True)
+class Point:
+    """One point of a mark scheme: a claim the answer should make."""
+
+    id: str
+    text: str
+    keywords: tuple[tuple[str, ...], ...] = ()
+    weight: float = 1.0
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """A question with its model answer and the points a good answer makes."""
+
+    id: str
+    question: str
+    max_score: float
+    model_answer: str
+    points: tuple[Point, ...]
+    bands: tuple[tuple[float, float], ...] = ()
+    context: str = ""
+    subject: str = ""
+    notes: str = ""
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    def point(self, point_id: str) -> Point:
+        """The point with this id (KeyError if there is none)."""
+        for point in self.points:
+            if point.id == point_id:
+                return point
+        raise KeyError(point_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rubric as plain data in the file format, ready for ``yaml.safe_dump``."""
+        data: dict[str, Any] = {"id": self.id}
+        if self.subject:
+            data["subject"] = self.subject
+        data.update(question=self.question, max_score=_plain_number(self.max_score))
+        if self.notes:
+            data["notes"] = self.notes
+        data["model_answer"] = self.model_answer
+        if self.bands:
+            data["bands"] = {_plain_number(k): _plain_number(v) for k, v in self.bands}
+        if self.thresholds:
+            data["thresholds"] = dict(self.thresholds)
+        points = []
+        for point in self.points:
+            entry: dict[str, Any] = {"id": point.id, "text": point.text}
+            if point.keywords:
+                entry["keywords"] = [list(group) for group in point.keywords]
+            if point.weight != 1.0:
+                entry["weight"] = _plain_number(point.weight)
+            if point.hint:
+                entry["hint"] = point.hint
+            points.append(entry)
+        data["points"] = points
+        if self.context:
+            data["context"] = self.context
+        return data
+
+
+def _plain_number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
+
+
+def dump_rubric(rubric: Rubric) -> str:
+    """The rubric as YAML text in the file format, readable by ``parse_rubric``."""
+    return yaml.safe_dump(rubric.to_dict(), sort_keys=False, allow_unicode=True, width=96)
+
+
+def parse_rubric(text: str | bytes | IO[str], source: str = "<rubric>") -> Rubric:
+    """Parse and validate rubric YAML; raise ``RubricError`` listing every problem found."""
+    if hasattr(text, "read"):
+        text = text.read()  # type: ignore[union-attr]
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise RubricError([RubricProblem(
+                source, "", f"not UTF-8 text (bad byte at position {exc.start})",
+                "save the file as UTF-8")]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise RubricError([RubricProblem(
+            source, where, f"not valid YAML: {problem}",
+            "check indentation and quote text that contains ': ' or starts with a symbol")]) from None
+    return validate_rubric(data, source)
+
+
+def validate_rubric(data: Any, source: str = "<rubric>") -> Rubric:
+    """Check plain data in the rubric format and build a ``Rubric``, or raise ``RubricError``."""
+    problems: list[RubricProblem] = []
+
+    def problem(field_name: str, message: str, fix: str = "") -> None:
+        problems.append(RubricProblem(source, field_name, message, fix))
+
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise RubricError([RubricProblem(
+            source, "", f"the file is {kind}, not a mapping of fields",
+            "start from an example in rubric/ or run 'essaycheck rubric extract'")])
+
+    _unknown_keys(data, RUBRIC_KEYS, "", problem)
+    rubric_id = _text(data, "id", "", problem, required=True)
+    if rubric_id and not ID_PATTERN.match(rubric_id):
+        problem("id", f"{rubric_id!r} is not a valid id",
+                "use lower-case letters, digits, '-', '_' or '.', e.g. secret-speech-1956")
+    question = _text(data, "question", "", problem, required=True)
+    model_answer = _text(data, "model_answer", "", problem, required=True)
+    context = _text(data, "context", "", problem)
+    subject = _text(data, "subject", "", problem)
+    notes = _text(data, "notes", "", problem)
+    max_score = _number(data, "max_score", "", problem, required=True, positive=True)
+    thresholds = _thresholds(data.get("thresholds"), problem)
+
+    points: list[Point] = []
+    raw_points = data.get("points")
+    if raw_points is None:
+        problem("points", "missing required field", "add a list of points, each with an id and text")
+    elif not isinstance(raw_points, list) or not raw_points:
+        problem("points", "must be a non-empty list", "add at least one point with an id and text")
+    else:
+        seen: dict[str, int] = {}
+        for index, raw in enumerate(raw_points):
+            point = _point(raw, f"points[{index}]", problem)
+            if point is None:
+                continue
+            if point.id in seen:
+                problem(f"points[{index}].id", f"duplicate point id {point.id!r} "
+                        f"(also points[{seen[point.id]}])", "give every point its own id")
+            else:
+                seen[point.id] = index
+            points.append(point)
+
+    bands = _bands(data.get("bands"), len(points), max_score, problem)
+    if problems:
+        raise RubricError(problems)
+    return Rubric(
+        id=rubric_id, question=question, max_score=float(max_score), model_answer=model_answer,
+        points=tuple(points), bands=bands, context=context, subject=subject, notes=notes,
+        thresholds=thresholds,
+    )
+
+
+def _unknown_keys(data: dict, allowed: tuple[str, ...], prefix: str, problem) -> None:
+    for key in data:
+        if key in allowed:
+            continue
+        close = difflib.get_close_matches(str(key), allowed, n=1)
+        fix = f"did you mean {close[0]!r}?" if close else f"allowed fields: {', '.join(allowed)}"
+        problem(f"{prefix}{key}", "unknown field", fix)
+
+
+def _text(data: dict, key: str, prefix: str, problem, required: bool = False) -> str:
+    value = data.get(key)
+    if value is None:
+        if required:
+            problem(prefix + key, "missing required field", f"add '{key}:' with some text")
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        problem(prefix + key, f"must be text, not a {type(value).__name__}", "write it as plain text")
+        return ""
+    text = str(value).strip()
+    if required and not text:
+        problem(prefix + key, "is empty", f"write the {key.replace('_', ' ')}")
+    return text
+
+
+def _number(data: dict, key: str, prefix: str, problem, required: bool = False,
+            positive: bool = False) -> float:
+    value = data.get(key)
+    if value is None:
+        if required:
+            problem(prefix + key, "missing required field", f"add '{key}:' with a number")
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        problem(prefix + key, f"must be a number, not {value!r}", "write a plain number such as 6")
+        return 0.0
+    if positive and value <= 0:
+        problem(prefix + key, f"must be greater than 0, not {value}", "use a positive number")
+        return 0.0
+    return float(value)
+
+
+def _point(raw: Any, where: str, problem) -> Point | None:
+    if not isinstance(raw, dict):
+        problem(where, "must be a mapping with at least 'id' and 'text'",
+                "write the point as '- id: ...' with 'text: ...' indented below it")
+        return None
+    prefix = where + "."
+    _unknown_keys(raw, POINT_KEYS, prefix, problem)
+    point_id = _text(raw, "id", prefix, problem, required=True)
+    if point_id and not ID_PATTERN.match(point_id):
+        problem(prefix + "id", f"{point_id!r} is not a valid id",
+                "use lower-case letters, digits, '-', '_' or '.', e.g. weaken-rivals")
+    text = _text(raw, "text", prefix, problem, required=True)
+    hint = _text(raw, "hint", prefix, problem) or None
+    weight = 1.0
+    if raw.get("weight") is not None:
+        weight = _number(raw, "weight", prefix, problem, positive=True) or 1.0
+    keywords = _keywords(raw.get("keywords"), prefix + "keywords", problem)
+    return Point(id=point_id, text=text, keywords=keywords, weight=weight, hint=hint)
+
+
+def _keywords(raw: Any, where: str, problem) -> tuple[tuple[str, ...], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problem(where, "must be a list of groups of alternatives",
+                "write e.g. keywords: [[rival, rivals, opponent], [purge, purges]]")
+        return ()
+    groups = []
+    for index, group in enumerate(raw):
+        items = [group] if isinstance(group, (str, int, float)) and not isinstance(group, bool) \
+            else group
+        if not isinstance(items, list) or not items:
+            problem(f"{where}[{index}]", "must be a word or a non-empty list of alternatives",
+                    "write e.g. [rival, opponent, enemy]")
+            continue
+        alternatives = []
+        for alt_index, item in enumerate(items):
+            if isinstance(item, bool) or not isinstance(item, (str, int, float)) \
+                    or not str(item).strip() or str(item).strip() == "*":
+                problem(f"{where}[{index}][{alt_index}]", "must be a non-empty word or phrase",
+                        "remove it or write the word")
+                continue
+            alternatives.append(str(item).strip())
+        if alternatives:
+            groups.append(tuple(alternatives))
+    return tuple(groups)
+
+
+def _thresholds(raw: Any, problem) -> dict[str, float]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problem("thresholds", "must be a mapping such as {covered: 0.5, partial: 0.3}",
+                "remove it to use the defaults, or run 'essaycheck calibrate'")
+        return {}
+    _unknown_keys(raw, THRESHOLD_KEYS, "thresholds.", problem)
+    result = {}
+    for key in THRESHOLD_KEYS:
+        if key in raw:
+            value = _number(raw, key, "thresholds.", problem)
+            if not 0.0 <= value <= 1.0:
+                problem(f"thresholds.{key}", f"must be between 0 and 1, not {value}",
+                        "use a value such as 0.5")
+            else:
+                result[key] = value
+    if {"covered", "partial"} <= result.keys() and result["partial"] > result["covered"]:
+        problem("thresholds.partial", "must not be greater than thresholds.covered",
+                "lower 'partial' or raise 'covered'")
+    return result
+
+
+def _bands(raw: Any, n_points: int, max_score: float, problem) -> tuple[tuple[float, float], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict) or not raw:
+        problem("bands", "must be a mapping of points covered to mark, e.g. {4: 3, 3: 2, 1: 1}",
+                "remove 'bands' to score by the weighted share of points")
+        return ()
+    bands = []
+    for key, mark in raw.items():
+        where = f"bands.{key}"
+        if isinstance(key, bool) or not isinstance(key, (int, float)) or not math.isfinite(key):
+            problem(where, "the number of points covered must be a number",
+                    "write e.g. '4: 3' for 'four points covered earn 3 marks'")
+            continue
+        if not 0 <= key <= n_points:
+            problem(where, f"{key} points covered is out of range: the rubric has {n_points} points",
+                    f"use a number from 0 to {n_points}")
+            continue
+        if isinstance(mark, bool) or not isinstance(mark, (int, float)) or not math.isfinite(mark):
+            problem(where, f"the mark must be a number, not {mark!r}", "write a plain number")
+            continue
+        if max_score and not 0 <= mark <= max_score:
+            problem(where, f"mark {mark} is out of range 0 to max_score ({max_score:g})",
+                    "lower the mark or raise max_score")
+            continue
+        bands.append((float(key), float(mark)))
+    bands.sort()
+    for (low_key, low_mark), (high_key, high_mark) in zip(bands, bands[1:]):
+        if high_mark < low_mark:
+            problem(f"bands.{_plain_number(high_key)}",
+                    f"covering more points ({_plain_number(high_key)}) earns less than covering "
+                    f"{_plain_number(low_key)} ({high_mark:g} < {low_mark:g})",
+                    "make marks rise with the number of points covered")
+    return tuple(bands)

@@ -1,0 +1,34 @@
+"""Shared fixtures: one fitted Checker per test session (the spaCy pipeline is heavy)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from essaycheck import Checker
+from essaycheck.analysis import Analyzer, build_pipeline
+
+ROOT = Path(__file__).resolve().parent.parent
+RUBRIC_DIR = ROOT / "rubric"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    """The default spaCy pipeline, built once."""
+    return build_pipeline()
+
+
+@pytest.fixture(scope="session")
+def analyzer(nlp):
+    """An Analyzer over the shared pipeline."""
+    return Analyzer(nlp)
+
+
+@pytest.fixture(scope="session")
+def checker(nlp):
+    """A Checker fitted on the shipped rubrics."""
+    from essaycheck.loader import load_directory
+
+    return Checker(load_directory(RUBRIC_DIR), nlp=nlp).fit()
