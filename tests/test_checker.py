@@ -1,0 +1,221 @@
+"""The core behaviours on the shipped rubrics: what earns a point and what must not."""
+
+from __future__ import annotations
+
+import pytest
+
+from essaycheck import (
+    COVERED,
+    MISSED,
+    AnswerError,
+    AnswerTooLongError,
+    CheckResult,
+    EmptyAnswerError,
+    MAX_ANSWER_CHARS,
+    MAX_ANSWER_WORDS,
+    UnknownQuestionError,
+)
+
+SPEECH = "secret-speech-1956"
+THAW = "thaw-significance"
+
+SPEECH_PARAPHRASE = (
+    "Khrushchev gave the speech because Stalin's crimes had ruined the reputation of the "
+    "Communist Party, so he wanted to break with the past and win back people's trust. He "
+    "revealed the truth about the purges and the personality cult so that innocent victims "
+    "could be rehabilitated and people would no longer live in fear. Another reason was to "
+    "undermine his opponents like Molotov and Malenkov, who were involved in Stalin's terror, "
+    "which helped him secure his own position as leader. He also wanted to show that "
+    "communism could be kinder and less repressive than under Stalin. Abroad, he hoped to "
+    "repair relations with other communist countries such as Yugoslavia. Finally, the speech "
+    "paved the way for reforms and de-Stalinisation."
+)
+
+THAW_PARAPHRASE = (
+    "The thaw changed Soviet society quite a lot. Censorship was loosened, so authors and "
+    "poets like Yevtushenko could write about subjects that had been banned before. "
+    "Solzhenitsyn was allowed to publish One Day in the Life of Ivan Denisovich, which showed "
+    "people the truth about the gulag camps. Ordinary people also began to complain openly "
+    "about bureaucrats and corruption in letters to the newspapers. Young people and students "
+    "started questioning official ideas. However, there were clear limits, because censorship "
+    "still existed and dissidents could still be arrested. The thaw was also inconsistent, as "
+    "Khrushchev sent tanks to crush the Hungarian Uprising in 1956. Overall, the thaw was a "
+    "real break from Stalin's terror, but the change was limited."
+)
+
+
+def statuses(result: CheckResult) -> dict[str, str]:
+    return {p.point_id: p.status for p in result.points}
+
+
+@pytest.mark.parametrize("question_id", [SPEECH, THAW])
+def test_model_answer_gets_full_marks(checker, question_id):
+    rubric = checker.rubric(question_id)
+    result = checker.check(question_id, rubric.model_answer)
+    assert result.score == rubric.max_score, statuses(result)
+    assert all(p.status == COVERED for p in result.points)
+
+
+@pytest.mark.parametrize("question_id, answer", [(SPEECH, SPEECH_PARAPHRASE),
+                                                 (THAW, THAW_PARAPHRASE)])
+def test_paraphrase_in_other_words_scores_high(checker, question_id, answer):
+    result = checker.check(question_id, answer)
+    assert result.score >= 0.75 * result.max_score, statuses(result)
+
+
+@pytest.mark.parametrize("question_id, other", [(SPEECH, THAW), (THAW, SPEECH)])
+def test_answer_to_the_other_question_scores_low(checker, question_id, other):
+    wrong = checker.rubric(other).model_answer
+    result = checker.check(question_id, wrong)
+    assert result.score <= 0.35 * result.max_score, statuses(result)
+    right = checker.check(question_id, checker.rubric(question_id).model_answer)
+    assert result.score < right.score / 2
+
+
+def test_negated_point_is_not_covered(checker):
+    result = checker.check(SPEECH, "Khrushchev did not want to weaken his rivals.")
+    point = {p.point_id: p for p in result.points}["weaken-rivals"]
+    assert point.status == MISSED
+    assert point.note and "opposite" in point.note
+    affirmed = checker.check(SPEECH, "Khrushchev wanted to weaken his rivals such as Molotov, "
+                                     "who were linked to the purges, and to strengthen his power.")
+    assert statuses(affirmed)["weaken-rivals"] == COVERED
+
+
+def test_not_only_is_not_a_negation(checker):
+    result = checker.check(SPEECH, "He not only weakened his rivals like Molotov, who were "
+                                   "linked to the purges, but also strengthened his power.")
+    assert statuses(result)["weaken-rivals"] == COVERED
+
+
+def test_keyword_list_does_not_earn_full_marks(checker):
+    stuffed = ("cult of personality, terror, rehabilitate victims, fear, rivals, Molotov, "
+               "weaken, power, credibility, legacy, party, socialism, humane, allies, abroad, "
+               "signal, reform, de-Stalinisation, groundwork")
+    result = checker.check(SPEECH, stuffed)
+    assert result.score <= 0.5 * result.max_score
+    assert not result.covered
+    assert any("key words" in w for w in result.warnings)
+
+
+def test_copying_the_question_earns_nothing(checker):
+    for question_id in (SPEECH, THAW):
+        question = checker.rubric(question_id).question
+        result = checker.check(question_id, question)
+        assert result.score == 0, statuses(result)
+        assert any("repeats the question" in w for w in result.warnings)
+    misspelt = checker.check(SPEECH, "Explain why Kruschev delivered the secrit speach in 1956.")
+    assert misspelt.score == 0
+
+
+def test_misspellings_are_tolerated(checker):
+    result = checker.check(SPEECH, "Kruschev gave the secrit speach to weakin his rivels like "
+                                   "Molotov, who were linked to the purjes, and to strengthen "
+                                   "his own power.")
+    point = {p.point_id: p for p in result.points}["weaken-rivals"]
+    assert point.status == COVERED
+    assert {"weaken", "rival"} <= set(point.matched_terms)
+    thaw = checker.check(THAW, "The relaxation of censorhip let writers and artists explore "
+                               "new themes that had been forbidden.")
+    assert statuses(thaw)["censorship-relaxed"] == COVERED
+
+
+def test_evidence_spans_point_into_the_students_text(checker):
+    result = checker.check(SPEECH, SPEECH_PARAPHRASE)
+    for point in result.points:
+        if point.status == MISSED:
+            assert point.evidence == () and point.hint
+            continue
+        assert point.evidence, point.point_id
+        for span in point.evidence:
+            assert SPEECH_PARAPHRASE[span.start:span.end] == span.text
+        assert point.quote
+    rivals = {p.point_id: p for p in result.points}["weaken-rivals"]
+    assert "Molotov" in rivals.quote
+
+
+def test_missed_points_get_the_rubrics_hint(checker):
+    result = checker.check(SPEECH, "Khrushchev wanted to weaken his rivals such as Molotov, "
+                                   "who were linked to the purges, and to strengthen his power.")
+    missed = {p.point_id: p for p in result.points if p.status == MISSED}
+    assert "signal-to-allies" in missed
+    assert missed["signal-to-allies"].hint == checker.rubric(SPEECH).point("signal-to-allies").hint
+
+
+def test_empty_and_whitespace_answers(checker):
+    for empty in ("", "   \n\t  "):
+        with pytest.raises(EmptyAnswerError) as info:
+            checker.check(SPEECH, empty)
+        assert "empty answer" in str(info.value)
+
+
+def test_unknown_question(checker):
+    with pytest.raises(UnknownQuestionError) as info:
+        checker.check("nope", "text")
+    assert "unknown question id 'nope'" in str(info.value) and SPEECH in str(info.value)
+
+
+def test_too_long_answers_are_refused_with_the_limit(checker):
+    with pytest.raises(AnswerTooLongError) as info:
+        checker.check(SPEECH, "word " * 100_000)
+    assert f"{MAX_ANSWER_CHARS:,}" in str(info.value)
+    with pytest.raises(AnswerTooLongError) as info:
+        checker.check(SPEECH, "a " * (MAX_ANSWER_WORDS + 1))
+    assert "words" in str(info.value)
+
+
+def test_bytes_that_are_not_utf8(checker):
+    with pytest.raises(AnswerError) as info:
+        checker.check(SPEECH, b"Stalin \xff\xfe purges")
+    assert "not UTF-8" in str(info.value)
+    assert checker.check(SPEECH, "Stalin’s purges".encode()).question_id == SPEECH
+
+
+def test_control_characters_keep_offsets(checker):
+    answer = "\x00\x07Khrushchev wanted to weaken his rivals\x1b like Molotov, linked to the purges."
+    result = checker.check(SPEECH, answer)
+    rivals = {p.point_id: p for p in result.points}["weaken-rivals"]
+    for span in rivals.evidence:
+        assert answer[span.start:span.end].replace("\x1b", " ") == span.text
+
+
+def test_same_result_alone_or_in_a_batch(checker):
+    answers = [(SPEECH, SPEECH_PARAPHRASE, "a"), (THAW, THAW_PARAPHRASE, "b"),
+               (SPEECH, "", "c"), ("nope", "x", "d"),
+               (SPEECH, "Khrushchev did not want to weaken his rivals.", "e"),
+               (THAW, checker.rubric(THAW).model_answer, "f")]
+    batch = list(checker.check_many(answers))
+    assert [key for key, _ in batch] == ["a", "b", "c", "d", "e", "f"]
+    for (question_id, answer, key), (_, outcome) in zip(answers, batch):
+        try:
+            alone = checker.check(question_id, answer)
+        except Exception as error:  # the batch returns the same error in place
+            assert type(outcome) is type(error) and str(outcome) == str(error)
+        else:
+            assert outcome == alone
+    # and the order or company of a batch changes nothing
+    reversed_batch = dict(checker.check_many(reversed(answers)))
+    for key, outcome in batch:
+        assert str(reversed_batch[key]) == str(outcome)
+
+
+def test_check_many_streams_lazily(checker):
+    def endless():
+        n = 0
+        while True:
+            n += 1
+            yield SPEECH, f"Answer {n}: Khrushchev wanted to weaken his rivals.", n
+
+    stream = checker.check_many(endless())
+    first = [next(stream) for _ in range(3)]
+    assert [key for key, _ in first] == [1, 2, 3]
+
+
+def test_result_to_dict_is_json_ready(checker):
+    import json
+
+    data = checker.check(SPEECH, SPEECH_PARAPHRASE).to_dict()
+    text = json.dumps(data)
+    assert '"question_id": "secret-speech-1956"' in text
+    assert {"point_id", "status", "confidence", "matched_terms", "evidence", "hint", "quote"} \
+        <= set(data["points"][0])

@@ -1,0 +1,95 @@
+"""Drafting a rubric from a model answer."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from essaycheck import RubricError, dump_rubric, parse_rubric
+from essaycheck.extract import draft_rubric, split_claims
+
+from .conftest import ROOT
+
+NOTES = ROOT.parent / "shared" / "source" / "khrushchev-destalinisation-notes.txt"
+MODEL = ("Khrushchev delivered the Secret Speech to distance the Party from Stalin's legacy, "
+         "which had damaged its credibility. This move weakened rivals linked to the purges; "
+         "it also strengthened Khrushchev's own power. Internationally, it signalled a shift "
+         "in Soviet policy.")
+
+
+def test_split_claims_splits_two_claim_sentences(analyzer):
+    claims = split_claims(analyzer.analyse(MODEL))
+    assert claims == [
+        "Khrushchev delivered the Secret Speech to distance the Party from Stalin's legacy, "
+        "which had damaged its credibility.",
+        "This move weakened rivals linked to the purges.",
+        "It also strengthened Khrushchev's own power.",
+        "Internationally, it signalled a shift in Soviet policy.",
+    ]
+
+
+def test_draft_is_a_valid_editable_rubric(analyzer):
+    context = [NOTES.read_text(encoding="utf-8")] if NOTES.exists() else []
+    draft = draft_rubric("speech", "Explain why Khrushchev delivered the Secret Speech in 1956.",
+                         MODEL, analyzer, context=context)
+    assert [p.id for p in draft.points] and len(draft.points) == 4
+    assert draft.max_score == 4
+    assert len({p.id for p in draft.points}) == 4
+    for point in draft.points:
+        assert point.keywords and point.hint
+        words = {alt.lower() for group in point.keywords for alt in group}
+        # words from the question never become keywords: they would reward copying it
+        assert not words & {"khrushchev", "secret", "speech", "deliver", "explain"}
+    rivals = draft.points[1]
+    assert any("rival" in group for group in rivals.keywords)
+    assert parse_rubric(dump_rubric(draft), "round trip") == draft
+
+
+def test_draft_keywords_are_distinctive(analyzer):
+    draft = draft_rubric("q", "What happens?", "Plants need sunlight to make food. "
+                         "Plants need water to make food.", analyzer)
+    first, second = ({a for g in p.keywords for a in g} for p in draft.points)
+    assert "sunlight" in first and "water" in second
+    assert "sunlight" not in second
+
+
+def test_draft_model_answer_scores_full_marks(analyzer, nlp):
+    from essaycheck import Checker
+
+    draft = draft_rubric("speech", "Explain why Khrushchev delivered the Secret Speech in 1956.",
+                         MODEL, analyzer)
+    checker = Checker([draft], nlp=nlp).fit()
+    assert checker.check("speech", MODEL).score == draft.max_score
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"rubric_id": "Bad Id"}, "id"), ({"question": " "}, "question"),
+    ({"model_answer": ""}, "model_answer"),
+])
+def test_draft_refuses_bad_input(analyzer, kwargs, field):
+    args = {"rubric_id": "q", "question": "Why?", "model_answer": "Because it is so."}
+    args.update(kwargs)
+    with pytest.raises(RubricError) as info:
+        draft_rubric(analyzer=analyzer, **args)
+    assert info.value.problems[0].field == field
+
+
+def test_extract_command_writes_a_valid_rubric(tmp_path):
+    from click.testing import CliRunner
+
+    from essaycheck.cli import main
+
+    model = tmp_path / "model.txt"
+    model.write_text(MODEL, encoding="utf-8")
+    out = tmp_path / "speech.yaml"
+    runner = CliRunner()
+    args = ["rubric", "extract", "--id", "speech", "--question", "Why the speech?",
+            "--model-answer", str(model), "-o", str(out)]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert yaml.safe_load(out.read_text())["id"] == "speech"
+    again = runner.invoke(main, args)
+    assert again.exit_code == 2 and "--force" in again.output
+    assert runner.invoke(main, args + ["--force"]).exit_code == 0
+    check = runner.invoke(main, ["rubric", "check", str(tmp_path)])
+    assert check.exit_code == 0 and "ok      speech" in check.output
