@@ -147,5 +147,269 @@ def check_command(question_id, answer_file, as_json, rubrics_dir, pipeline) -> N
         click.echo(f"note: {warning}")
 
 
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (127.0.0.1: this computer only).")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on.")
+@rubrics_option
+@pipeline_option
+def serve_command(host, port, rubrics_dir, pipeline) -> None:
+    """Serve the student page and the JSON API with waitress."""
+    import waitress
+
+    from .web import create_app
+
+    checker = load_checker(rubrics_dir, pipeline)
+    app = create_app(checker=checker)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"essaycheck: serving {len(checker.rubrics_)} question(s) from {rubrics_dir} "
+               f"on http://{shown}:{port}/ (Ctrl+C to stop)")
+    waitress.serve(app, host=host, port=port, threads=8, ident="essaycheck")
+
+
+@main.command("score")
+@click.argument("answers", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Results file to write (never the input; an existing file needs --force).")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a class report: one self-contained HTML file.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default=None,
+              help="csv (default), or json: JSON Lines, one object per row with every point's "
+                   "evidence. Default: json when OUTPUT ends in .json or .jsonl.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes; the results are the same for any number.")
+@click.option("--question-column", default="question_id", show_default=True,
+              help="Column holding the question id.")
+@click.option("--answer-column", default="answer", show_default=True,
+              help="Column holding the answer.")
+@click.option("--student-column", default="student_id", show_default=True,
+              help="Column naming the student (optional in the file).")
+@click.option("--encoding", default="utf-8", show_default=True,
+              help="Encoding of ANSWERS, e.g. cp1252 or latin-1 for some Excel exports.")
+@click.option("--force", is_flag=True, help="Overwrite an existing output or report file.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+@rubrics_option
+@pipeline_option
+def score_command(answers, output, report, fmt, jobs, question_column, answer_column,
+                  student_column, encoding, force, quiet, rubrics_dir, pipeline) -> None:
+    """Score every answer in the CSV file ANSWERS and write one result row per input row.
+
+    Exit status: 0 every row scored, 1 some rows could not be scored (their status is
+    'error'), 2 nothing written (bad options, or a file that cannot be read).
+    """
+    import codecs
+    import os
+
+    from . import batch
+    from .files import atomic_write_text, atomic_writer
+
+    try:
+        encoding = codecs.lookup(encoding).name
+    except LookupError:
+        fail(f"unknown encoding {encoding!r}; try utf-8, cp1252 or latin-1")
+    if not answers.is_file():
+        fail(f"{answers}: no such file")
+    fmt = fmt or ("json" if output.suffix.lower() in (".json", ".jsonl") else "csv")
+    targets = [("output", output)] + ([("report", report)] if report else [])
+    for name, target in targets:
+        if target.exists() and os.path.samefile(target, answers):
+            fail(f"the {name} {target} is the input file; write the results somewhere else")
+        if target.exists() and not force:
+            fail(f"{target} exists; pass --force to overwrite it")
+        if not target.parent.is_dir():
+            fail(f"cannot write {target}: no folder {target.parent}")
+    if report and report.resolve() == output.resolve():
+        fail("the report and the output must be different files")
+
+    try:
+        with answers.open("rb") as raw:
+            bad = batch.find_undecodable(raw, encoding)
+            raw.seek(0)
+            head = raw.read(4)
+    except OSError as exc:
+        fail(f"cannot read {answers}: {exc.strerror}")
+    if bad:
+        line, byte = bad
+        other = batch.suggest_encoding(head, encoding)
+        fail(f"{answers}, line {line}: not {encoding} text (byte 0x{byte:02x}); the file may "
+             f"be in another encoding: try --encoding {other}")
+
+    source = str(answers)
+    handle = answers.open(encoding=encoding, newline="")
+    try:
+        try:
+            rows = batch.CsvInput(handle, source, question_column=question_column,
+                                  answer_column=answer_column, student_column=student_column,
+                                  encoding=encoding)
+        except batch.CsvEncodingError as exc:
+            fail(f"{exc}; the file may be in another encoding: try --encoding {exc.suggestion}")
+        except batch.CsvFormatError as exc:
+            option = {"question id": "--question-column", "answer": "--answer-column"}
+            hint = f" (or pass {option[exc.role]} NAME)" if exc.role in option else ""
+            fail(f"{exc}{hint}")
+        checker = load_checker(rubrics_dir, pipeline)
+        summary = batch.ClassSummary(checker.rubrics_)
+        if jobs > 1:
+            results = batch.score_rows_parallel(checker.rubrics, rows, rows.layout, jobs,
+                                                pipeline=checker.pipeline,
+                                                settings=checker.settings)
+        else:
+            results = batch.score_rows(checker, rows, rows.layout)
+        from tqdm import tqdm
+
+        progress = tqdm(total=answers.stat().st_size, unit="B", unit_scale=True,
+                        unit_divisor=1024, desc="Scoring", file=sys.stderr, leave=False,
+                        disable=quiet or not sys.stderr.isatty())
+        bom = fmt == "csv" and rows.layout.bom
+        try:
+            with progress, atomic_writer(output, newline="" if fmt == "csv" else "\n",
+                                         encoding="utf-8-sig" if bom else "utf-8") as out:
+                writer = (batch.CsvResultWriter(out, rows.layout, checker.rubrics_)
+                          if fmt == "csv" else batch.JsonLinesWriter(out, rows.layout))
+                for item in results:
+                    writer.write(item)
+                    summary.add(item)
+                    if not progress.disable:
+                        progress.update(handle.buffer.raw.tell() - progress.n)
+                        progress.set_postfix_str(f"{summary.rows} rows", refresh=False)
+                summary.blank_rows = rows.blank_rows
+                if report:   # before the output is renamed into place: all or nothing
+                    from .report import render_report
+
+                    html = render_report(summary, source=answers.name)
+                    try:
+                        atomic_write_text(report, html)
+                    except OSError as exc:
+                        fail(f"cannot write {report}: {exc.strerror}; nothing was written")
+        except batch.CsvEncodingError as exc:
+            fail(f"{exc}; the file may be in another encoding: try --encoding {exc.suggestion}")
+        except EssaycheckError as exc:
+            fail(f"{exc}; nothing was written")
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror}")
+    finally:
+        handle.close()
+
+    for item in summary.error_rows[:10]:
+        click.echo(f"{source}: {item.error.message}", err=True)
+    if summary.failed > 10:
+        click.echo(f"... and {summary.failed - 10} more rows with errors (status 'error' in "
+                   f"{output})", err=True)
+    if not quiet:
+        click.echo("\n".join(summary.summary_lines()))
+        written = f"Wrote {output}" + (f" and {report}" if report else "") + "."
+        click.echo(f"\n{written}")
+    sys.exit(1 if summary.failed else 0)
+
+
+def _marked_options(command):
+    """Options shared by ``evaluate`` and ``calibrate``: which columns hold what."""
+    for option in reversed([
+        click.option("--mark-column", default="mark", show_default=True,
+                     help="Column holding the human mark, on the rubric's scale."),
+        click.option("--question-column", default="question_id", show_default=True,
+                     help="Column holding the question id."),
+        click.option("--answer-column", default="answer", show_default=True,
+                     help="Column holding the answer."),
+        click.option("--encoding", default="utf-8", show_default=True,
+                     help="Encoding of the CSV file."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _read_marked(path, question_column, answer_column, mark_column, encoding):
+    from .evaluation import MarkedFileError, read_marked
+
+    try:
+        return read_marked(path, question_column=question_column, answer_column=answer_column,
+                           mark_column=mark_column, encoding=encoding)
+    except MarkedFileError as exc:
+        fail(str(exc))
+
+
+@main.command("evaluate")
+@click.argument("marked", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_marked_options
+@click.option("--json", "as_json", is_flag=True, help="Print every figure as JSON.")
+@rubrics_option
+@pipeline_option
+def evaluate_command(marked, mark_column, question_column, answer_column, encoding, as_json,
+                     rubrics_dir, pipeline) -> None:
+    """Score every answer in MARKED (a CSV with human marks) and report agreement.
+
+    Overall and per question: Pearson and Spearman correlation, quadratic weighted kappa,
+    exact and adjacent (within one mark) agreement and a confusion matrix; with point:<id>
+    columns (1/0, yes/no, covered/partial/missed), each point's precision and recall.
+    """
+    from .evaluation import evaluate, format_report, json_ready
+
+    rows = _read_marked(marked, question_column, answer_column, mark_column, encoding)
+    checker = load_checker(rubrics_dir, pipeline)
+    report = evaluate(checker, rows)
+    if as_json:
+        click.echo(json.dumps(json_ready(report), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_report(report))
+    if not report["scored"]:
+        fail("no answer could be scored against the human marks: check the question ids "
+             f"match the rubrics in {rubrics_dir}", 1)
+
+
+@main.command("calibrate")
+@click.argument("marked", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_marked_options
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write every rubric into this folder instead of updating the rubric files "
+                   "in place (which keeps each original as <file>.bak).")
+@click.option("--force", is_flag=True,
+              help="Overwrite existing files in --output, or existing .bak backups.")
+@click.option("--weights", is_flag=True,
+              help="Also learn point weights (non-negative least squares), not only thresholds.")
+@click.option("--dry-run", is_flag=True, help="Report what calibration would do; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@rubrics_option
+@pipeline_option
+def calibrate_command(marked, mark_column, question_column, answer_column, encoding, output,
+                      force, weights, dry_run, as_json, rubrics_dir, pipeline) -> None:
+    """Fit each rubric's thresholds to a teacher's marked sample in MARKED.
+
+    Reports the agreement to expect on new answers from cross-validation (never the in-sample
+    figure) and writes a calibration only where cross-validation says it helps.
+    """
+    from .calibration import (CalibrationWriteError, calibrate_rubrics, format_outcome,
+                              outcome_dict, write_rubrics)
+    from .loader import load_rubric_file, rubric_files
+
+    rows = _read_marked(marked, question_column, answer_column, mark_column, encoding)
+    checker = load_checker(rubrics_dir, pipeline)
+    known = {row.question_id for row in rows} & set(checker.question_ids)
+    if not known:
+        fail(f"no question id in {marked} matches a rubric in {rubrics_dir} "
+             f"(known: {', '.join(checker.question_ids)})")
+    outcome = calibrate_rubrics(checker, rows, weights=weights)
+    if as_json:
+        click.echo(json.dumps(outcome_dict(outcome), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_outcome(outcome))
+    if dry_run or not outcome.changed:
+        if not as_json:
+            click.echo("\nNothing written" + (" (--dry-run)." if dry_run else
+                                              ": no calibration beat the current rubrics."))
+        return
+    sources = {load_rubric_file(path).id: path for path in rubric_files(rubrics_dir)}
+    try:
+        written = write_rubrics(outcome, sources, output=output, force=force)
+    except CalibrationWriteError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write the calibrated rubrics: {exc.strerror}")
+    if not as_json:
+        where = f"into {output}" if output else "in place (originals kept as .bak)"
+        click.echo(f"\nWrote {len(written)} rubric file(s) {where}: "
+                   f"{', '.join(outcome.changed)} calibrated.")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -37,6 +37,35 @@ def split_claims(analysis: Analysis) -> list[str]:
     return claims
 
 
+_BULLET = re.compile(r"^\s*(?:[-*•·–]|\d{1,2}[.)]|[a-z][.)])\s+")
+
+
+def _lines(text: str) -> list[str]:
+    """The model answer's lines, as a mark scheme lays out its elements: bullets dropped,
+    heading lines (ending in ':') left out, and lines that do not end a sentence joined to the
+    next unless the next is a bullet or starts with a capital letter."""
+    lines: list[str] = []
+    joinable = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            joinable = False
+            continue
+        bullet = bool(_BULLET.match(line))
+        line = _BULLET.sub("", line).strip()
+        if not line:
+            continue
+        if line.endswith(":") and _content_words(line) <= 4:
+            joinable = False
+            continue
+        if lines and joinable and not bullet and not line[0].isupper():
+            lines[-1] = f"{lines[-1]} {line}"
+        else:
+            lines.append(line)
+        joinable = not line.endswith((".", "!", "?", ":"))
+    return [" ".join(line.split()) for line in lines]
+
+
 def _content_words(text: str) -> int:
     return sum(1 for word in re.findall(r"[A-Za-z][A-Za-z'-]+", text) if len(word) > 3)
 
@@ -51,9 +80,13 @@ def _sentence_case(text: str) -> str:
 
 def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Analyzer,
                  context: list[str] | tuple[str, ...] = (), max_score: float | None = None,
-                 keywords_per_point: int = KEYWORDS_PER_POINT) -> Rubric:
+                 keywords_per_point: int = KEYWORDS_PER_POINT,
+                 alternatives: list[str] | tuple[str, ...] = ()) -> Rubric:
     """Draft a rubric: split the model answer into claims, and give each the words that
-    distinguish it from the other claims and from the context (TF-IDF), plus a draft hint."""
+    distinguish it from the other claims and from the context (TF-IDF), plus a draft hint.
+
+    ``alternatives`` are other acceptable model answers: each becomes an ``accept`` wording
+    of the point it shares most words with (of the only point, for a one-point rubric)."""
     problems = []
     if not ID_PATTERN.match(rubric_id or ""):
         problems.append(RubricProblem("extract", "id", f"{rubric_id!r} is not a valid id",
@@ -69,7 +102,11 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
     question_doc = analyzer.analyse(question)
     question_words = {question_doc.lemmas[i] for i in range(len(question_doc))
                       if question_doc.content[i]}
-    claims = split_claims(analyzer.analyse(" ".join(model_answer.split())))
+    claims = []
+    for line in _lines(model_answer):
+        claims.extend(c for c in split_claims(analyzer.analyse(line)) if c not in claims)
+    if not claims:
+        claims = split_claims(analyzer.analyse(" ".join(model_answer.split())))
     claim_docs = [analyzer.analyse(claim) for claim in claims]
     context_docs = [analyzer.analyse(text) for text in context if text.strip()]
     context_sentences = [
@@ -92,6 +129,18 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
         points.append(Point(
             id=point_id, text=claim, keywords=tuple(groups),
             hint=f"Make this point in your own words. Model: {claim}"))
+    accepted: list[list[str]] = [[] for _ in points]
+    for other in alternatives:
+        other = " ".join(other.split())
+        if not other or other == " ".join(model_answer.split()) or not points:
+            continue
+        other_words = set(_lemmas(analyzer.analyse(other), 0, None))
+        overlap = [len(other_words & set(words)) / (len(set(words)) or 1) for words in documents]
+        target = max(range(len(points)), key=lambda i: (overlap[i], -i))
+        if other not in accepted[target] and other != points[target].text:
+            accepted[target].append(other)
+    points = [Point(id=p.id, text=p.text, keywords=p.keywords, weight=p.weight, hint=p.hint,
+                    accept=tuple(extra)) for p, extra in zip(points, accepted)]
 
     data = Rubric(
         id=rubric_id, question=question.strip(), model_answer=" ".join(model_answer.split()),
@@ -103,7 +152,8 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
     return validate_rubric(data, f"draft of {rubric_id}")
 
 
-def _lemmas(doc: Analysis, start: int, end: int) -> list[str]:
+def _lemmas(doc: Analysis, start: int, end: int | None) -> list[str]:
+    end = len(doc) if end is None else end
     return [doc.lemmas[i] for i in range(start, end) if doc.content[i]]
 
 

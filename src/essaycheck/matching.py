@@ -20,6 +20,7 @@ from .results import COVERED, MISSED, PARTIAL
 from .rubric import Rubric
 
 NEGATED = "not:"
+STEM = "~"
 _LIST_SEPARATORS = re.compile(r"[,;\n/•·|]+")
 
 
@@ -39,6 +40,11 @@ class MatchSettings:
     window: int = 2
     #: shortest word that misspelling tolerance applies to
     fuzzy_min_length: int = 5
+    #: weight of a question word, against 1 for any other word of a point, in word recall;
+    #: question words alone never earn a point (copying the question earns nothing)
+    question_weight: float = 0.2
+    #: match derivational variants of a word ("vibrate" / "vibration") by a shared stem
+    stems: bool = True
 
     def with_thresholds(self, thresholds: dict[str, float]) -> "MatchSettings":
         """These settings with a rubric's own calibrated thresholds applied."""
@@ -63,17 +69,52 @@ class PointMatch:
 
 
 @dataclass
-class _PointModel:
-    id: str
+class _Form:
+    """One wording of a point (its text, or one of its ``accept`` wordings)."""
+
     groups: list[list[tuple[tuple[str, bool], ...]]]  # group -> alternatives -> patterns
     group_weights: list[float]
     group_labels: list[str]
     vector: dict[str, float]
+    words: list[tuple[str, str, float]]  # recall: (feature, stem feature, weight)
+    words_total: float
+    own_words: float  # total weight of the words that are not in the question
+    curated: bool = False  # keyword groups written by a teacher: matched as written
+    index: list | None = None  # per group: look-up keys of one-word alternatives
+
+
+@dataclass
+class _PointModel:
+    id: str
+    forms: list[_Form]
+
+
+_SUFFIXES = ("ations", "ation", "itions", "ition", "ions", "ion", "ments", "ment", "nesses",
+             "ness", "ities", "ity", "ically", "ical", "ally", "ly", "ives", "ive", "ances",
+             "ance", "ences", "ence", "ates", "ate", "als", "al", "ers", "er", "es", "s", "e")
+
+
+def stem(word: str) -> str:
+    """A light stem that lets derivations meet ("vibrate", "vibration" -> "vibr"): the lemma
+    less its longest common suffix, keeping at least four letters."""
+    if len(word) <= 4 or not word.isalpha():
+        return word
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[:-len(suffix)]
+    return word
+
+
+def _stem_feature(feature: str) -> str:
+    if feature.startswith(NEGATED):
+        return NEGATED + STEM + stem(feature[len(NEGATED):])
+    return STEM + stem(feature)
 
 
 def keyword_features(analysis: Analysis, start: int, end: int, demoted: frozenset[str],
-                     normalise=None) -> set[str]:
-    """Every word lemma in tokens start..end (``not:``-marked under negation), for keywords."""
+                     normalise=None, stems: bool = False) -> set[str]:
+    """Every word lemma in tokens start..end (``not:``-marked under negation), for keywords;
+    with ``stems``, also each content word's stem marked ``~``."""
     features = set()
     for i in range(start, end):
         lemma = analysis.lemmas[i]
@@ -83,7 +124,25 @@ def keyword_features(analysis: Analysis, start: int, end: int, demoted: frozense
             lemma = normalise(lemma)
         if lemma in demoted:
             continue
-        features.add(NEGATED + lemma if analysis.negated[i] else lemma)
+        feature = NEGATED + lemma if analysis.negated[i] else lemma
+        features.add(feature)
+        if stems and analysis.content[i]:
+            features.add(_stem_feature(feature))
+    return features
+
+
+def question_features(analysis: Analysis, start: int, end: int, question: frozenset[str],
+                      normalise=None) -> set[str]:
+    """The question's words that tokens start..end use (``not:``-marked under negation)."""
+    features = set()
+    for i in range(start, end):
+        if not analysis.content[i]:
+            continue
+        lemma = analysis.lemmas[i]
+        if normalise is not None:
+            lemma = normalise(lemma)
+        if lemma in question:
+            features.add(NEGATED + lemma if analysis.negated[i] else lemma)
     return features
 
 
@@ -121,11 +180,15 @@ class PointMatcher:
             question.lemmas[i] for i in range(len(question)) if question.content[i])
 
         point_docs = [analyzer.analyse(point.text) for point in rubric.points]
+        accept_docs = [[analyzer.analyse(text) for text in point.accept]
+                       for point in rubric.points]
         alt_docs = [[[analyzer.analyse(_strip_wildcard(alt)) for alt in group]
                      for group in point.keywords] for point in rubric.points]
         background = [analyzer.analyse(text) for text in (rubric.model_answer, rubric.context)
                       if text]
         corpus = [token_features(doc, 0, len(doc), frozenset()) for doc in point_docs]
+        for docs in accept_docs:
+            corpus.extend(token_features(doc, 0, len(doc), frozenset()) for doc in docs)
         for doc in background:
             corpus.extend(token_features(doc, a, b, frozenset()) for a, b in doc.sentences)
         corpus.append(token_features(question, 0, len(question), frozenset()))
@@ -137,22 +200,22 @@ class PointMatcher:
         self.idf_ = dict(zip(vectorizer.get_feature_names_out(), vectorizer.idf_))
         self.unseen_idf_ = float(max(vectorizer.idf_)) if len(vectorizer.idf_) else 1.0
 
-        vocabulary = set()
-        for doc in point_docs + background + [question]:
-            vocabulary.update(doc.lemmas[i] for i in range(len(doc)) if doc.content[i])
+        decisive = list(point_docs)
+        for docs in accept_docs:
+            decisive.extend(docs)
         for groups in alt_docs:
             for group in groups:
-                for doc in group:
-                    vocabulary.update(doc.lemmas)
+                decisive.extend(group)
+        vocabulary = set()
+        for doc in decisive + background + [question]:
+            vocabulary.update(doc.lemmas[i] for i in range(len(doc)) if doc.content[i])
+        for doc in decisive:
+            vocabulary.update(doc.lemmas)
         self.vocabulary_ = frozenset(vocabulary)
         # Misspellings are mapped onto the words that decide points, not onto all the context.
         targets = set()
-        for doc in point_docs:
+        for doc in decisive:
             targets.update(doc.lemmas[i] for i in range(len(doc)) if doc.content[i])
-        for groups in alt_docs:
-            for group in groups:
-                for doc in group:
-                    targets.update(doc.lemmas[i] for i in range(len(doc)) if doc.content[i])
         self.fuzzy_targets_ = {}
         for target in targets:
             if len(target) >= settings.fuzzy_min_length and target.isalpha():
@@ -160,11 +223,27 @@ class PointMatcher:
         self._spelling_cache: dict[str, str] = {}
 
         self.points_ = []
-        for point, doc, groups in zip(rubric.points, point_docs, alt_docs):
-            self.points_.append(self._point_model(point, doc, groups, rubric))
+        for point, doc, accepted, groups in zip(rubric.points, point_docs, accept_docs,
+                                                alt_docs):
+            forms = [self._form(doc, groups, point.keywords)]
+            forms.extend(self._form(other, [], ()) for other in accepted)
+            self.points_.append(_PointModel(point.id, forms))
+        # Lengths of the wildcard prefixes: a segment lists its words' prefixes of just these
+        # lengths, so a wildcard is one set look-up rather than a scan of the segment.
+        lengths = set()
+        for point_model in self.points_:
+            for form in point_model.forms:
+                for alternatives in form.groups:
+                    for patterns in alternatives:
+                        for feature, is_prefix in patterns:
+                            if is_prefix:
+                                plain = feature[len(NEGATED):] if feature.startswith(NEGATED) \
+                                    else feature
+                                lengths.update((len(plain), len(NEGATED) + len(plain)))
+        self.prefix_lengths_ = tuple(sorted(lengths))
         return self
 
-    def _point_model(self, point, doc: Analysis, alt_groups, rubric: Rubric) -> _PointModel:
+    def _form(self, doc: Analysis, alt_groups, raw_groups) -> _Form:
         features = token_features(doc, 0, len(doc), self.demoted_)
         for group in alt_groups:
             for alt in group:
@@ -172,7 +251,7 @@ class PointMatcher:
         vector = self._vector(features)
         groups, weights, labels = [], [], []
         if alt_groups:
-            for raw_group, group in zip(point.keywords, alt_groups):
+            for raw_group, group in zip(raw_groups, alt_groups):
                 alternatives = []
                 for raw, alt in zip(raw_group, group):
                     patterns = _alternative_patterns(alt, raw.endswith("*"))
@@ -195,7 +274,31 @@ class PointMatcher:
                 groups.append([((feature, False),)])
                 weights.append(self.idf_.get(lemma, self.unseen_idf_))
                 labels.append(doc.text[doc.starts[i]:doc.ends[i]])
-        return _PointModel(point.id, groups, weights, labels, vector)
+        # Word recall: every content word of the wording; the question's words count less.
+        words, seen_words = [], set()
+        own = asked = 0.0
+        for i in range(len(doc)):
+            lemma = doc.lemmas[i]
+            if not doc.content[i]:
+                continue
+            feature = NEGATED + lemma if doc.negated[i] else lemma
+            if feature in seen_words:
+                continue
+            seen_words.add(feature)
+            if lemma in self.demoted_:
+                weight = self.settings_.question_weight
+                asked += weight
+            else:
+                weight = 1.0
+                own += weight
+            words.append((feature, _stem_feature(feature), weight))
+        if own == 0 and asked:
+            # a point in the question's own words: they are all it can be recognised by
+            words = [(f, sf, 1.0) for f, sf, _ in words]
+            own = float(len(words))
+        return _Form(groups, weights, labels, vector, words, own + asked if own else own, own,
+                     curated=bool(alt_groups),
+                     index=[_group_index(alternatives) for alternatives in groups])
 
     def _vector(self, features: list[str]) -> dict[str, float]:
         counts: dict[str, int] = {}
@@ -229,6 +332,33 @@ class PointMatcher:
             self._spelling_cache[lemma] = result
         return result
 
+    def _strength(self, form: _Form, features: set[str], asked: set[str],
+                  vector: dict[str, float]) -> tuple[float, list[str], bool]:
+        """How strongly one segment makes one wording of a point, from 0 to 1."""
+        settings = self.settings_
+        coverage, terms, negated = _coverage(form, features, settings.stems)
+        small, large = ((form.vector, vector) if len(form.vector) <= len(vector)
+                        else (vector, form.vector))
+        cosine = sum(w * large.get(f, 0.0) for f, w in small.items())
+        hit = own_hit = 0.0
+        for feature, stem_feature, weight in form.words:
+            if feature in features or feature in asked or (
+                    settings.stems and stem_feature in features):
+                hit += weight
+                if feature not in asked:
+                    own_hit += weight
+        recall = hit / form.words_total if form.words_total else 0.0
+        similarity = max(min(1.0, cosine / settings.similarity_full), recall)
+        if form.groups:
+            strength = (settings.keyword_weight * coverage
+                        + (1 - settings.keyword_weight) * similarity)
+        else:
+            strength = similarity
+        if not (coverage or cosine > 1e-9 or own_hit):
+            # nothing but the question's own words: never enough to make a point
+            strength = min(strength, settings.partial / 2)
+        return strength, terms, negated
+
     def match(self, analysis: Analysis) -> list[PointMatch]:
         """Match every point of the rubric against one analysed answer."""
         settings = self.settings_
@@ -238,23 +368,25 @@ class PointMatcher:
             start, end = analysis.sentences[first][0], analysis.sentences[last - 1][1]
             features = token_features(analysis, start, end, self.demoted_, self._spell)
             listed = _looks_like_list(analysis, start, end)
-            keywords = keyword_features(analysis, start, end, self.demoted_, self._spell)
+            keywords = keyword_features(analysis, start, end, self.demoted_, self._spell,
+                                        settings.stems)
             keywords.update(f for f in features if " " in f)
-            seg_data.append((first, last, features, keywords, self._vector(features), listed))
+            if self.prefix_lengths_:
+                keywords.update(_prefixes(keywords, self.prefix_lengths_))
+            asked = question_features(analysis, start, end, self.demoted_, self._spell)
+            seg_data.append((first, last, keywords, asked, self._vector(features), listed))
 
         matches = []
         for point in self.points_:
             best = None
-            for first, last, features, feature_set, vector, listed in seg_data:
-                coverage, terms, negated = _coverage(point, feature_set)
-                cosine = sum(w * vector.get(f, 0.0) for f, w in point.vector.items())
-                strength = (settings.keyword_weight * coverage + (1 - settings.keyword_weight)
-                            * min(1.0, cosine / settings.similarity_full))
-                if listed:
-                    strength = min(strength, settings.covered - 1e-6)
-                key = (strength, -(last - first))
-                if best is None or key > best[0]:
-                    best = (key, first, last, terms, listed, negated)
+            for first, last, feature_set, asked, vector, listed in seg_data:
+                for form in point.forms:
+                    strength, terms, negated = self._strength(form, feature_set, asked, vector)
+                    if listed:
+                        strength = min(strength, settings.covered - 1e-6)
+                    key = (strength, -(last - first))
+                    if best is None or key > best[0]:
+                        best = (key, first, last, terms, listed, negated)
             if best is None:
                 matches.append(PointMatch(point.id, MISSED, 0.0, (), ()))
                 continue
@@ -264,7 +396,7 @@ class PointMatcher:
             spans: tuple[tuple[int, int], ...] = ()
             if status != MISSED:
                 spans = _evidence_spans(analysis, first, last, terms, self._spell)
-            matches.append(PointMatch(point.id, status, round(min(1.0, strength), 3),
+            matches.append(PointMatch(point.id, status, round(min(1.0, max(0.0, strength)), 3),
                                       tuple(terms) if status != MISSED else (), spans,
                                       listed, negated and status == MISSED))
         return matches
@@ -294,7 +426,25 @@ def _alternative_patterns(alt: Analysis, prefix: bool) -> tuple[tuple[str, bool]
     return tuple(patterns)
 
 
-def _coverage(point: _PointModel, features: set[str]) -> tuple[float, list[str], bool]:
+def _key(pattern: tuple[str, bool]) -> str:
+    """The feature a one-word pattern looks up: the lemma, or its ``^``-marked prefix."""
+    return PREFIX + pattern[0] if pattern[1] else pattern[0]
+
+
+def _negated(patterns):
+    return tuple((NEGATED + f, pre) for f, pre in patterns)
+
+
+def _group_index(alternatives) -> tuple[frozenset, frozenset, bool]:
+    """Look-up keys of a group's one-word alternatives, as said and as negated, and whether
+    it has alternatives of several words."""
+    return (frozenset(_key(p[0]) for p in alternatives if len(p) == 1),
+            frozenset(_key(_negated(p)[0]) for p in alternatives if len(p) == 1),
+            any(len(p) > 1 for p in alternatives))
+
+
+def _coverage(point: _Form, features: set[str], stems: bool = False
+              ) -> tuple[float, list[str], bool]:
     """Weighted share of the point's keyword groups found, the terms found, and whether a
     group was found only under negation."""
     if not point.groups:
@@ -302,26 +452,57 @@ def _coverage(point: _PointModel, features: set[str]) -> tuple[float, list[str],
     hit = 0.0
     terms: list[str] = []
     negated_only = False
-    for alternatives, weight in zip(point.groups, point.group_weights):
+    for alternatives, weight, (singles, negated, multi) in zip(
+            point.groups, point.group_weights, point.index):
         found = None
-        for patterns in alternatives:
-            if all(_has(features, p) for p in patterns):
-                found = patterns
-                break
+        if multi or not singles.isdisjoint(features):
+            for patterns in alternatives:
+                if all(_has(features, p) for p in patterns):
+                    found = patterns
+                    break
+        if found is None and stems and not point.curated:
+            for patterns in alternatives:
+                if all(_has_stem(features, p) for p in patterns):
+                    found = patterns
+                    break
         if found is not None:
             hit += weight
             terms.extend(p[0] for p in found if p[0] not in terms)
-        elif any(all(_has(features, (NEGATED + f, pre)) for f, pre in patterns)
-                 for patterns in alternatives):
+        elif not negated.isdisjoint(features) or multi and any(
+                len(patterns) > 1 and all(_has(features, p) for p in _negated(patterns))
+                for patterns in alternatives):
             negated_only = True
     return hit / sum(point.group_weights), terms, negated_only
+
+
+PREFIX = "^"
+
+
+def _prefixes(features: set[str], lengths: tuple[int, ...]) -> list[str]:
+    """``^``-marked prefixes of the given lengths of every single word in ``features``."""
+    found = []
+    for f in features:
+        if " " in f or f.startswith((STEM, NEGATED + STEM, PREFIX)):
+            continue
+        for length in lengths:
+            if length > len(f):
+                break
+            found.append(PREFIX + f[:length])
+    return found
 
 
 def _has(features: set[str], pattern: tuple[str, bool]) -> bool:
     feature, is_prefix = pattern
     if not is_prefix:
         return feature in features
-    return any(f.startswith(feature) and " " not in f for f in features)
+    return PREFIX + feature in features
+
+
+def _has_stem(features: set[str], pattern: tuple[str, bool]) -> bool:
+    feature, is_prefix = pattern
+    if is_prefix or " " in feature:
+        return _has(features, pattern)
+    return _stem_feature(feature) in features or feature in features
 
 
 def _segments(analysis: Analysis, window: int) -> list[tuple[int, int]]:

@@ -17,11 +17,12 @@ import yaml
 from .errors import RubricError, RubricProblem
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 RUBRIC_KEYS = (
     "id", "question", "max_score", "model_answer", "points", "bands", "context", "subject",
     "notes", "thresholds",
 )
-POINT_KEYS = ("id", "text", "keywords", "weight", "hint")
+POINT_KEYS = ("id", "text", "keywords", "weight", "hint", "accept")
 THRESHOLD_KEYS = ("covered", "partial")
 
 
@@ -34,6 +35,8 @@ class Point:
     keywords: tuple[tuple[str, ...], ...] = ()
     weight: float = 1.0
     hint: str | None = None
+    #: other wordings that make the same point equally well (a mark scheme's "accept: ...")
+    accept: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class Rubric:
                 entry["weight"] = _plain_number(point.weight)
             if point.hint:
                 entry["hint"] = point.hint
+            if point.accept:
+                entry["accept"] = list(point.accept)
             points.append(entry)
         data["points"] = points
         if self.context:
@@ -192,7 +197,8 @@ def _text(data: dict, key: str, prefix: str, problem, required: bool = False) ->
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         problem(prefix + key, f"must be text, not a {type(value).__name__}", "write it as plain text")
         return ""
-    text = str(value).strip()
+    # control characters are never meant in a rubric; as spaces they cannot hide an empty field
+    text = _CONTROL.sub(" ", str(value)).strip()
     if required and not text:
         problem(prefix + key, "is empty", f"write the {key.replace('_', ' ')}")
     return text
@@ -231,7 +237,29 @@ def _point(raw: Any, where: str, problem) -> Point | None:
     if raw.get("weight") is not None:
         weight = _number(raw, "weight", prefix, problem, positive=True) or 1.0
     keywords = _keywords(raw.get("keywords"), prefix + "keywords", problem)
-    return Point(id=point_id, text=text, keywords=keywords, weight=weight, hint=hint)
+    accept = _accept(raw.get("accept"), prefix + "accept", problem)
+    return Point(id=point_id, text=text, keywords=keywords, weight=weight, hint=hint,
+                 accept=accept)
+
+
+def _accept(raw: Any, where: str, problem) -> tuple[str, ...]:
+    """Other wordings of a point: a list of sentences (or one), each a complete statement."""
+    if raw is None:
+        return ()
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list):
+        problem(where, "must be a list of other wordings of the point",
+                "write e.g. accept: [\"the terminals are not connected\"]")
+        return ()
+    accepted = []
+    for index, item in enumerate(items):
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)) \
+                or not str(item).strip():
+            problem(f"{where}[{index}]", "must be a non-empty sentence",
+                    "remove it or write the other wording")
+            continue
+        accepted.append(" ".join(str(item).split()))
+    return tuple(accepted)
 
 
 def _keywords(raw: Any, where: str, problem) -> tuple[tuple[str, ...], ...]:

@@ -1,0 +1,377 @@
+"""Accuracy report on the human-marked public data in ../shared/eval (see its README.md).
+
+For each data set, in one run: build one rubric per question from its reference answers with
+``essaycheck.extract.draft_rubric`` (no hand editing), score every answer, and print, side by
+side, essaycheck and a plain whole-answer TF-IDF cosine baseline:
+
+- SciEntsBank and Beetle (2-way correct / incorrect): ROC AUC of the continuous score, and
+  accuracy with the decision threshold chosen by 5-fold cross-validation grouped by question
+  (GroupKFold), so each answer is judged by a threshold fitted on other questions;
+- SAF (points out of a maximum): Pearson r of the continuous score with score / score_max, and
+  quadratic weighted kappa on the three labels (Incorrect / Partially correct / Correct) with
+  the two cut points chosen the same grouped, out-of-fold way.
+
+The matcher runs with its default settings on every data set: no per-data-set switch. A second
+block repeats the comparison after ``essaycheck calibrate``-style calibration on 20 marked
+answers per question, reported only on the other answers of each question (for both columns).
+
+    python scripts/eval_report.py                 # the table (about two minutes on 2 cores)
+    python scripts/eval_report.py --write ACCURACY.md   # and record it
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from essaycheck.analysis import Analyzer, build_pipeline  # noqa: E402
+from essaycheck.checker import Checker  # noqa: E402
+from essaycheck.evaluation import (  # noqa: E402
+    accuracy, credit, format_figure, pearson, quadratic_kappa, roc_auc)
+from essaycheck.extract import draft_rubric  # noqa: E402
+
+DEFAULT_DATA = ROOT.parent / "shared" / "eval"
+DATASETS = {
+    "scientsbank": "scientsbank-train.csv",
+    "beetle": "beetle-train.csv",
+    "saf": "saf-en-train.csv",
+}
+TARGETS = {  # (dataset, metric) -> target, from the issue
+    ("scientsbank", "roc_auc"): 0.80, ("scientsbank", "accuracy"): 0.75,
+    ("beetle", "accuracy"): 0.78, ("saf", "pearson"): 0.45,
+}
+SAF_LABELS = {"Incorrect": 0, "Partially correct": 1, "Correct": 2}
+FOLDS = 5
+CALIBRATION_SAMPLE = 20
+SEED = 13
+
+
+# -- data -------------------------------------------------------------------------------
+def rubric_id(question_id: str) -> str:
+    return re.sub(r"[^a-z0-9._-]+", "-", question_id.lower()).strip("-.") or "q"
+
+
+def references(row: dict) -> list[str]:
+    """Every reference answer of a row: Beetle's ``all_reference_answers`` (categories
+    dropped, duplicates removed), else the one ``reference_answer``."""
+    if row.get("all_reference_answers"):
+        found = []
+        for part in row["all_reference_answers"].split(" || "):
+            text = re.sub(r"^\s*\[[A-Z_]+\]\s*", "", part).strip()
+            if text and text not in found:
+                found.append(text)
+        if found:
+            return found
+    return [row["reference_answer"]]
+
+
+def load(data_dir: Path, name: str) -> list[dict]:
+    path = data_dir / DATASETS[name]
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row["rid"] = rubric_id(row["question_id"])
+        if name == "saf":
+            row["human"] = float(row["score"]) / float(row["score_max"])
+            row["label3"] = SAF_LABELS[row["label"]]
+        else:
+            row["human"] = float(row["score"])
+    return rows
+
+
+def build_rubrics(rows: list[dict], analyzer: Analyzer, name: str,
+                  alternatives: bool = True) -> list:
+    """One drafted rubric per question, from its reference answer(s) alone."""
+    first = {}
+    for row in rows:
+        first.setdefault(row["rid"], row)
+    rubrics = []
+    for rid, row in first.items():
+        refs = references(row)
+        max_score = float(row["score_max"]) if name == "saf" else 1.0
+        rubrics.append(draft_rubric(rid, row["question"], refs[0], analyzer,
+                                    max_score=max_score,
+                                    alternatives=refs[1:] if alternatives else ()))
+    return rubrics
+
+
+# -- scores -----------------------------------------------------------------------------
+def essaycheck_scores(checker: Checker, rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """The continuous score (``evaluation.credit``) and the mark as a share of max_score."""
+    scores, marks = np.zeros(len(rows)), np.zeros(len(rows))
+    items = ((row["rid"], row["student_answer"], i) for i, row in enumerate(rows))
+    for i, outcome in checker.check_many(items):
+        if hasattr(outcome, "points"):
+            covered, partial = thresholds(checker, rows[i]["rid"])
+            scores[i] = credit(outcome, covered, partial)
+            marks[i] = outcome.score / outcome.max_score
+    return scores, marks
+
+
+def thresholds(checker: Checker, rid: str) -> tuple[float, float]:
+    settings = checker.matchers_[rid].settings_
+    return settings.covered, settings.partial
+
+
+def baseline_scores(rows: list[dict]) -> np.ndarray:
+    """Plain whole-answer TF-IDF cosine with the reference answer (the best of several),
+    the vectoriser fitted on the data set's questions and reference answers, not on answers."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    documents = sorted({text for row in rows for text in references(row)}
+                       | {row["question"] for row in rows})
+    vectorizer = TfidfVectorizer().fit(documents)
+    answers = vectorizer.transform([row["student_answer"] for row in rows])
+    cache: dict[str, object] = {}
+    scores = np.zeros(len(rows))
+    for i, row in enumerate(rows):
+        if row["rid"] not in cache:
+            cache[row["rid"]] = vectorizer.transform(references(row))
+        scores[i] = (cache[row["rid"]] @ answers[i].T).toarray().max()
+    return scores
+
+
+# -- out-of-fold decisions --------------------------------------------------------------
+def _best_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
+    candidates = np.unique(scores)
+    cuts = np.concatenate([candidates[:1] - 1e-9, (candidates[:-1] + candidates[1:]) / 2,
+                           candidates[-1:] + 1e-9])
+    accuracies = [np.mean((scores >= cut) == labels) for cut in cuts]
+    return float(cuts[int(np.argmax(accuracies))])
+
+
+def oof_accuracy(scores: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> float:
+    """Accuracy with the threshold for each fold's questions chosen on the other folds."""
+    from sklearn.model_selection import GroupKFold
+
+    predicted = np.zeros(len(scores), dtype=int)
+    for train, test in GroupKFold(FOLDS).split(scores, labels, groups):
+        cut = _best_threshold(scores[train], labels[train])
+        predicted[test] = scores[test] >= cut
+    return accuracy(labels, predicted)
+
+
+def _fast_kappa(labels: np.ndarray, predicted: np.ndarray, k: int = 3) -> float:
+    """Quadratic weighted kappa by numpy, for the cut-point search (the reported figure comes
+    from ``evaluation.quadratic_kappa``)."""
+    observed = np.bincount(labels * k + predicted, minlength=k * k).reshape(k, k).astype(float)
+    weights = (np.subtract.outer(np.arange(k), np.arange(k)) ** 2) / (k - 1) ** 2
+    expected = np.outer(observed.sum(1), observed.sum(0)) / observed.sum()
+    denominator = (weights * expected).sum()
+    return 1 - (weights * observed).sum() / denominator if denominator else -2.0
+
+
+def _best_cuts(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    grid = np.unique(np.quantile(scores, np.linspace(0.02, 0.98, 49)))
+    best, best_kappa = (grid[0], grid[-1]), -2.0
+    above = [(scores >= cut).astype(int) for cut in grid]
+    for i in range(len(grid)):
+        for j in range(i, len(grid)):
+            kappa = _fast_kappa(labels, above[i] + above[j])
+            if kappa > best_kappa:
+                best, best_kappa = (float(grid[i]), float(grid[j])), kappa
+    return best
+
+
+def oof_kappa(scores: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> float:
+    """Quadratic weighted kappa on three labels, cut points chosen on the other folds."""
+    from sklearn.model_selection import GroupKFold
+
+    predicted = np.zeros(len(scores), dtype=int)
+    for train, test in GroupKFold(FOLDS).split(scores, labels, groups):
+        low, high = _best_cuts(scores[train], labels[train])
+        predicted[test] = (scores[test] >= low).astype(int) + (scores[test] >= high)
+    return quadratic_kappa(labels, predicted, [0, 1, 2])
+
+
+def figures(name: str, scores: np.ndarray, rows: list[dict]) -> dict[str, float]:
+    groups = np.array([row["rid"] for row in rows])
+    human = np.array([row["human"] for row in rows])
+    if name == "saf":
+        labels = np.array([row["label3"] for row in rows])
+        return {"pearson": pearson(human, scores), "qwk": oof_kappa(scores, labels, groups)}
+    labels = human.astype(int)
+    return {"roc_auc": roc_auc(labels, scores), "accuracy": oof_accuracy(scores, labels, groups)}
+
+
+# -- calibration on a marked sample -----------------------------------------------------
+def calibration_split(rows: list[dict], size: int = CALIBRATION_SAMPLE, seed: int = SEED):
+    """Per question, ``size`` answers drawn at random to calibrate on; the rest to report."""
+    rng = random.Random(seed)
+    by_question: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        by_question.setdefault(row["rid"], []).append(i)
+    sample = set()
+    for indices in by_question.values():
+        sample.update(rng.sample(indices, min(size, len(indices) // 2)))
+    held_out = [i for i in range(len(rows)) if i not in sample]
+    return sorted(sample), held_out
+
+
+def calibrated_scores(name: str, rubrics: list, rows: list[dict], sample: list[int],
+                      nlp, settings=None) -> tuple[np.ndarray, Checker]:
+    from essaycheck.calibration import MarkedItem, calibrate_rubrics
+
+    checker = Checker(rubrics, nlp=nlp, settings=settings).fit()
+    marked = [MarkedItem(rows[i]["rid"], rows[i]["student_answer"],
+                         rows[i]["human"] * checker.rubric(rows[i]["rid"]).max_score)
+              for i in sample]
+    outcome = calibrate_rubrics(checker, marked, cross_validate=False)
+    calibrated = Checker(outcome.rubrics, nlp=nlp, settings=settings).fit()
+    scores, _ = essaycheck_scores(calibrated, rows)
+    return scores, calibrated
+
+
+# -- the report -------------------------------------------------------------------------
+METRIC_NAMES = {"roc_auc": "2-way ROC AUC", "accuracy": "2-way accuracy (OOF threshold)",
+                "pearson": "Pearson r", "qwk": "QWK, 3 labels (OOF cuts)"}
+DISPLAY = {"scientsbank": "SciEntsBank", "beetle": "Beetle", "saf": "SAF (en)"}
+
+
+def run(data_dir: Path, names: list[str], calibrated: bool = True, quiet: bool = False,
+        overrides: dict | None = None, alternatives: bool = True) -> dict:
+    from essaycheck.matching import MatchSettings
+
+    nlp = build_pipeline()
+    analyzer = Analyzer(nlp)
+    settings = MatchSettings(**overrides) if overrides else None
+    report = {"datasets": {}, "settings": overrides or "MatchSettings() defaults"}
+    for name in names:
+        started = time.time()
+        rows = load(data_dir, name)
+        rubrics = build_rubrics(rows, analyzer, name, alternatives)
+        checker = Checker(rubrics, nlp=nlp, settings=settings).fit()
+        scores, marks = essaycheck_scores(checker, rows)
+        base = baseline_scores(rows)
+        entry = {"rows": len(rows), "questions": len(rubrics),
+                 "points_per_rubric": round(float(np.mean([len(r.points) for r in rubrics])), 2),
+                 "baseline": figures(name, base, rows),
+                 "essaycheck": figures(name, scores, rows)}
+        if name == "saf":
+            human = np.array([row["human"] for row in rows])
+            entry["essaycheck"]["pearson_of_mark"] = pearson(human, marks)
+        if calibrated:
+            sample, held = calibration_split(rows)
+            cal_scores, _ = calibrated_scores(name, rubrics, rows, sample, nlp, settings)
+            subset = [rows[i] for i in held]
+            entry["calibration"] = {
+                "sample_per_question": CALIBRATION_SAMPLE, "reported_rows": len(held),
+                "baseline": figures(name, base[held], subset),
+                "default": figures(name, scores[held], subset),
+                "calibrated": figures(name, cal_scores[held], subset)}
+        entry["seconds"] = round(time.time() - started, 1)
+        report["datasets"][name] = entry
+        if not quiet:
+            print(f"[{name}: {len(rows)} answers, {len(rubrics)} questions, "
+                  f"{entry['seconds']} s]", file=sys.stderr)
+    return report
+
+
+def table(report: dict) -> str:
+    lines = []
+    head = "| dataset | metric | baseline | essaycheck | target | met? |"
+    lines += [head, "|---|---|---|---|---|---|"]
+    for name, entry in report["datasets"].items():
+        for metric, value in entry["essaycheck"].items():
+            if metric not in METRIC_NAMES:
+                continue
+            target = TARGETS.get((name, metric))
+            met = "" if target is None else ("yes" if value >= target else "no")
+            lines.append(f"| {DISPLAY[name]} | {METRIC_NAMES[metric]} | "
+                         f"{format_figure(entry['baseline'][metric])} | "
+                         f"{format_figure(value)} | "
+                         f"{'' if target is None else f'>= {target:.2f}'} | {met} |")
+    if any("calibration" in e for e in report["datasets"].values()):
+        lines += ["", f"After calibration on {CALIBRATION_SAMPLE} marked answers per question "
+                  "(figures on the other answers only):", "",
+                  "| dataset | metric | baseline | essaycheck default | essaycheck calibrated |",
+                  "|---|---|---|---|---|"]
+        for name, entry in report["datasets"].items():
+            cal = entry.get("calibration")
+            if not cal:
+                continue
+            for metric in cal["default"]:
+                lines.append(f"| {DISPLAY[name]} | {METRIC_NAMES[metric]} | "
+                             f"{format_figure(cal['baseline'][metric])} | "
+                             f"{format_figure(cal['default'][metric])} | "
+                             f"{format_figure(cal['calibrated'][metric])} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help="folder holding the eval CSVs (default: ../shared/eval)")
+    parser.add_argument("--datasets", default=",".join(DATASETS),
+                        help="comma-separated subset of: " + ", ".join(DATASETS))
+    parser.add_argument("--no-calibration", action="store_true",
+                        help="skip the calibrated comparison")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="NAME=VALUE",
+                        help="ablation only: run with one MatchSettings field changed "
+                             "(repeatable); the reported figures use the defaults")
+    parser.add_argument("--no-alternatives", action="store_true",
+                        help="ablation only: draft Beetle rubrics from the first reference "
+                             "answer alone")
+    parser.add_argument("--write", type=Path, default=None,
+                        help="also replace the figures section of this Markdown file")
+    args = parser.parse_args(argv)
+    names = [n.strip() for n in args.datasets.split(",") if n.strip()]
+    unknown = [n for n in names if n not in DATASETS]
+    if unknown:
+        parser.error(f"unknown data set(s): {', '.join(unknown)}")
+    missing = [DATASETS[n] for n in names if not (args.data / DATASETS[n]).exists()]
+    if missing:
+        print(f"Error: {args.data} lacks {', '.join(missing)}; pass --data with the folder "
+              "that holds the eval CSVs (../shared/eval)", file=sys.stderr)
+        return 2
+    overrides = {}
+    for item in args.overrides:
+        key, _, value = item.partition("=")
+        overrides[key.strip()] = (value.lower() == "true" if value.lower() in ("true", "false")
+                                  else float(value) if "." in value else int(value))
+    if (overrides or args.no_alternatives) and args.write:
+        parser.error("--write records the default settings only; drop --set/--no-alternatives")
+    report = run(args.data, names, calibrated=not args.no_calibration, overrides=overrides,
+                 alternatives=not args.no_alternatives)
+    if args.json:
+        from essaycheck.evaluation import json_ready
+
+        print(json.dumps(json_ready(report), indent=2))
+    else:
+        print(table(report))
+    if args.write:
+        write_markdown(args.write, report)
+    return 0
+
+
+BEGIN, END = "<!-- eval-report:begin -->", "<!-- eval-report:end -->"
+
+
+def write_markdown(path: Path, report: dict) -> None:
+    """Replace the block between the eval-report markers in ``path`` with the latest table."""
+    from essaycheck.files import atomic_write_text
+
+    block = f"{BEGIN}\n{table(report)}\n{END}"
+    text = path.read_text(encoding="utf-8") if path.exists() else f"{BEGIN}\n{END}\n"
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    atomic_write_text(path, text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,752 @@
+"""Scoring a class: CSV answers in, one result row per answer out, plus class-level totals.
+
+Everything here works on text streams the caller has opened (this module never opens a file),
+row by row, so memory stays flat however long the input is:
+
+* ``CsvInput`` reads a CSV of answers: it detects the delimiter, validates the header (raising
+  ``CsvFormatError`` with the columns it found) and yields ``InputRow`` objects with their line
+  numbers in the file.
+* ``score_rows`` / ``score_rows_parallel`` turn rows into ``RowResult`` objects, in input order;
+  a row that cannot be scored carries a ``RowError`` instead of stopping the run.
+* ``CsvResultWriter`` / ``JsonLinesWriter`` write results; CSV cells a spreadsheet would run as a
+  formula are neutralised.
+* ``ClassSummary`` keeps the class totals (and a capped number of detailed rows) for the
+  end-of-run summary and the HTML report.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import statistics
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import IO, Any
+
+from .errors import EssaycheckError
+from .results import COVERED, MISSED, PARTIAL, CheckResult
+from .rubric import Rubric
+
+#: Delimiters a class export may use: comma, semicolon (Excel in many European locales), tab.
+DELIMITERS = ",;\t"
+#: Characters read up front to detect the delimiter and the header.
+SAMPLE_CHARS = 64 * 1024
+#: Characters of the sample given to ``csv.Sniffer`` (it is slow on long samples).
+SNIFF_CHARS = 16 * 1024
+#: Longest single CSV field read; longer ones stop the run (most likely an unclosed quote).
+FIELD_LIMIT = 16 * 1024 * 1024
+#: Rows scored per task; also the unit ``--jobs`` hands to a worker process.
+CHUNK_ROWS = 64
+#: Answers per question kept in full for the report; beyond it the report is summary-only.
+DETAIL_LIMIT = 1000
+#: Failed rows kept in full for the report and the end-of-run summary.
+ERROR_LIMIT = 200
+
+STATUS_OK = "ok"
+STATUS_ERROR = "error"
+ADDED_COLUMNS = ("score", "max_score", "status", "message")
+#: First characters that make a spreadsheet read a cell as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class CsvFormatError(EssaycheckError):
+    """The CSV file as a whole cannot be read: no header, a missing column, a broken field."""
+
+    code = "csv_format"
+
+    def __init__(self, message: str, *, source: str = "", line: int | None = None,
+                 column: str | None = None, role: str | None = None,
+                 found: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.source = source
+        self.line = line
+        #: the column that is missing or doubled, and its role ("question", "answer", ...)
+        self.column = column
+        self.role = role
+        #: the column names the header does have
+        self.found = tuple(found)
+
+
+class CsvEncodingError(CsvFormatError):
+    """The file is not text in the expected encoding."""
+
+    code = "csv_encoding"
+
+    def __init__(self, message: str, *, source: str = "", line: int | None = None,
+                 encoding: str = "", suggestion: str = "") -> None:
+        super().__init__(message, source=source, line=line)
+        self.encoding = encoding
+        #: an encoding the file may be in instead, e.g. "cp1252"
+        self.suggestion = suggestion
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """What the header of an answers file says: its columns and where the needed ones are."""
+
+    source: str
+    columns: tuple[str, ...]
+    delimiter: str
+    bom: bool
+    question_index: int
+    answer_index: int
+    student_index: int | None = None
+
+    @property
+    def question_column(self) -> str:
+        return self.columns[self.question_index]
+
+    @property
+    def answer_column(self) -> str:
+        return self.columns[self.answer_index]
+
+    @property
+    def student_column(self) -> str | None:
+        return None if self.student_index is None else self.columns[self.student_index]
+
+
+@dataclass(frozen=True)
+class InputRow:
+    """One data row of the answers file, with where it starts in the file."""
+
+    #: 1-based position among the data rows (blank lines not counted)
+    number: int
+    #: line in the file where the row starts; the header is line 1
+    line: int
+    #: the row's fields, padded with "" or cut to the header's width
+    cells: tuple[str, ...]
+    question_id: str
+    answer: str
+    student_id: str = ""
+    #: fields beyond the header's width (kept so that nothing is lost)
+    extra: tuple[str, ...] = ()
+    #: why the row cannot be scored as read (wrong number of fields), or None
+    problem: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How to name the row to a teacher: the student id, else its line."""
+        return self.student_id or f"line {self.line}"
+
+
+def _short(name: str, limit: int = 40) -> str:
+    name = name.replace("\r", " ").replace("\n", " ")
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def _listing(columns: Sequence[str]) -> str:
+    return ", ".join(repr(_short(c)) for c in columns) if columns else "none"
+
+
+def _first_record(sample: str, delimiter: str) -> list[str]:
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter, quotechar='"',
+                        doublequote=True, strict=False)
+    try:
+        for record in reader:
+            if any(cell.strip() for cell in record):
+                return record
+    except csv.Error:
+        pass
+    return []
+
+
+def _norm(name: str) -> str:
+    return name.strip().lstrip("\ufeff").strip().casefold()
+
+
+def detect_delimiter(sample: str, required: Sequence[str] = ()) -> str:
+    """The delimiter of a CSV sample: comma, semicolon or tab.
+
+    ``csv.Sniffer`` (restricted to those three) makes the first guess. A guess is kept only if
+    it splits the header into the ``required`` column names; otherwise the other delimiters are
+    tried, and if none finds them, the one that splits the header into the most fields wins
+    (comma on a tie), so that a missing column is reported with the columns found.
+    """
+    candidates = []
+    try:
+        candidates.append(csv.Sniffer().sniff(sample[:SNIFF_CHARS], delimiters=DELIMITERS)
+                          .delimiter)
+    except csv.Error:
+        pass
+    candidates += [d for d in DELIMITERS if d not in candidates]
+    headers = {d: _first_record(sample, d) for d in candidates}
+    wanted = [_norm(name) for name in required]
+    if wanted:
+        for delimiter in candidates:
+            names = {_norm(c) for c in headers[delimiter]}
+            if all(w in names for w in wanted):
+                return delimiter
+    best = max(len(h) for h in headers.values())
+    if best <= 1:
+        return ","
+    return next(d for d in candidates if len(headers[d]) == best)
+
+
+def _find_column(columns: Sequence[str], wanted: str, role: str, source: str,
+                 required: bool) -> int | None:
+    exact = [i for i, c in enumerate(columns) if c == wanted]
+    matches = exact or [i for i, c in enumerate(columns) if _norm(c) == _norm(wanted)]
+    if len(matches) > 1:
+        where = " and ".join(str(i + 1) for i in matches)
+        raise CsvFormatError(
+            f"{source}, line 1: column {wanted!r} appears more than once (columns {where}); "
+            "rename all but one", source=source, line=1, column=wanted, role=role, found=columns)
+    if matches:
+        return matches[0]
+    if not required:
+        return None
+    raise CsvFormatError(
+        f"{source}, line 1: no column {wanted!r} (the {role}) in the header; columns found: "
+        f"{_listing(columns)}. The first line must name the columns, e.g. "
+        "student_id,question_id,answer", source=source, line=1, column=wanted, role=role,
+        found=columns)
+
+
+class CsvInput:
+    """A CSV file of answers, read as a stream.
+
+    The header is read and checked when the object is made (``CsvFormatError`` if it lacks a
+    required column); iterating yields one ``InputRow`` per data row, reading as it goes. Open
+    files with ``newline=""`` so answers keep their own line breaks. A UTF-8 byte-order mark is
+    dropped (and remembered in ``layout.bom``); lines with no text at all are skipped and
+    counted in ``blank_rows``.
+    """
+
+    def __init__(self, stream: IO[str], source: str = "<input>", *,
+                 question_column: str = "question_id", answer_column: str = "answer",
+                 student_column: str | None = "student_id", encoding: str = "utf-8") -> None:
+        self.source = source
+        self.encoding = encoding
+        self.blank_rows = 0
+        self._stream = stream
+        if csv.field_size_limit() < FIELD_LIMIT:
+            csv.field_size_limit(FIELD_LIMIT)
+        try:
+            sample = stream.read(SAMPLE_CHARS)
+            if len(sample) >= SAMPLE_CHARS:
+                sample += stream.readline()   # end the sample at a line break
+        except UnicodeDecodeError as exc:
+            raise self._encoding_error(exc, None) from None
+        bom = sample.startswith("\ufeff")
+        if bom:
+            sample = sample[1:]
+        if not sample.strip():
+            raise CsvFormatError(
+                f"{source} is empty: it needs a header line naming the columns, e.g. "
+                "student_id,question_id,answer", source=source, line=1)
+        delimiter = detect_delimiter(sample, (question_column, answer_column))
+        self._reader = csv.reader(self._lines(sample), delimiter=delimiter, quotechar='"',
+                                  doublequote=True, skipinitialspace=False, strict=False)
+        header = None
+        while header is None:
+            record = self._next_record()
+            if record is None:
+                break
+            if any(cell.strip() for cell in record):
+                header = record
+        if header is None:   # pragma: no cover - the sample held text, so a record exists
+            raise CsvFormatError(f"{source}: no header line", source=source, line=1)
+        columns = tuple(c.strip() for c in header)
+        self._header_line = self._reader.line_num
+        question = _find_column(columns, question_column, "question id", source, True)
+        answer = _find_column(columns, answer_column, "answer", source, True)
+        student = (_find_column(columns, student_column, "student id", source, False)
+                   if student_column else None)
+        self.layout = CsvLayout(source=source, columns=columns, delimiter=delimiter, bom=bom,
+                                question_index=question, answer_index=answer,
+                                student_index=student)
+
+    def _lines(self, sample: str) -> Iterator[str]:
+        yield from io.StringIO(sample, newline="")
+        yield from self._stream
+
+    def _encoding_error(self, exc: UnicodeDecodeError, line: int | None) -> CsvEncodingError:
+        where = f"{self.source}, line {line}" if line else self.source
+        return CsvEncodingError(
+            f"{where}: not {self.encoding} text (byte 0x{exc.object[exc.start]:02x} cannot be "
+            "decoded)", source=self.source, line=line, encoding=self.encoding,
+            suggestion=suggest_encoding(exc.object[:4], self.encoding))
+
+    def _next_record(self) -> list[str] | None:
+        start = self._reader.line_num + 1
+        try:
+            return next(self._reader)
+        except StopIteration:
+            return None
+        except UnicodeDecodeError as exc:
+            raise self._encoding_error(exc, start) from None
+        except csv.Error as exc:
+            detail = str(exc)
+            if "field larger" in detail:
+                detail = (f"a field is longer than {FIELD_LIMIT:,} characters; look for a "
+                          "quote (\") that is opened and never closed")
+            raise CsvFormatError(f"{self.source}, line {start}: {detail}",
+                                 source=self.source, line=start) from None
+
+    def __iter__(self) -> Iterator[InputRow]:
+        layout = self.layout
+        width = len(layout.columns)
+        number = 0
+        while True:
+            line = self._reader.line_num + 1
+            record = self._next_record()
+            if record is None:
+                return
+            if not any(cell.strip() for cell in record):
+                self.blank_rows += 1
+                continue
+            number += 1
+            problem = None
+            extra: tuple[str, ...] = ()
+            if len(record) != width:
+                problem = (f"line {line}: the row has {len(record)} field(s) but the header has "
+                           f"{width} column(s)")
+                if len(record) > width:
+                    extra = tuple(record[width:])
+                    problem += ("; an answer with a comma or semicolon in it probably needs "
+                                "quotes around it")
+            cells = tuple(record[:width]) + ("",) * (width - len(record))
+            student = cells[layout.student_index].strip() \
+                if layout.student_index is not None else ""
+            yield InputRow(number=number, line=line, cells=cells,
+                           question_id=cells[layout.question_index].strip(),
+                           answer=cells[layout.answer_index], student_id=student, extra=extra,
+                           problem=problem)
+
+
+def suggest_encoding(head: bytes, encoding: str) -> str:
+    """An encoding to suggest for a file that did not decode: UTF-16 when its first bytes are a
+    UTF-16 byte-order mark, UTF-8 when they are a UTF-8 one, else cp1252 (Windows and older
+    Excel exports; it also reads Latin-1)."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if head.startswith(codecs.BOM_UTF8) and codecs.lookup(encoding).name != "utf-8":
+        return "utf-8"
+    return "cp1252" if codecs.lookup(encoding).name != "cp1252" else "latin-1"
+
+
+def find_undecodable(stream: IO[bytes], encoding: str) -> tuple[int, int] | None:
+    """The first line and byte that ``encoding`` cannot decode in a binary stream, or None.
+
+    Cheap next to scoring, so a file in the wrong encoding is refused before any work is done,
+    with the line to look at.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    line = 0
+    for line, chunk in enumerate(stream, 1):
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            position = max(0, min(exc.start, len(chunk) - 1)) if chunk else 0
+            return line, chunk[position] if chunk else 0
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return max(line, 1), 0
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Scoring
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one row was not scored, for a teacher: what, on which line, in which column."""
+
+    code: str
+    message: str
+    column: str | None = None
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """The outcome for one input row: a ``CheckResult``, or the ``RowError`` that stopped it."""
+
+    row: InputRow
+    result: CheckResult | None = None
+    error: RowError | None = None
+
+    @property
+    def status(self) -> str:
+        return STATUS_OK if self.error is None else STATUS_ERROR
+
+    @property
+    def message(self) -> str:
+        if self.error is not None:
+            return self.error.message
+        return " ".join(self.result.warnings) if self.result is not None else ""
+
+
+def score_payload(checker, payload: Sequence[tuple[str, str] | None]) -> list:
+    """Score one chunk of (question id, answer) pairs with ``checker.check_many``.
+
+    Errors come back as ``(code, message)`` pairs (they cross process boundaries, where the
+    core's exceptions do not pickle); ``None`` entries stay ``None``.
+    """
+    outcomes: list = [None] * len(payload)
+    items = ((item[0], item[1], i) for i, item in enumerate(payload) if item is not None)
+    for i, outcome in checker.check_many(items):
+        if isinstance(outcome, EssaycheckError):
+            outcomes[i] = (outcome.code, str(outcome))
+        else:
+            outcomes[i] = outcome
+    return outcomes
+
+
+def _row_error(code: str, detail: str, row: InputRow, layout: CsvLayout) -> RowError:
+    column = layout.answer_column
+    if code == "unknown_question":
+        column = layout.question_column
+        if not row.question_id:
+            detail = "no question id"
+    elif code == "empty_answer":
+        detail = "empty answer"
+    return RowError(code, f"line {row.line}, column {column!r}: {detail}", column)
+
+
+def _row_result(row: InputRow, outcome: Any, layout: CsvLayout) -> RowResult:
+    if row.problem is not None:
+        return RowResult(row, error=RowError("bad_row", row.problem))
+    if isinstance(outcome, CheckResult):
+        return RowResult(row, result=outcome)
+    code, detail = outcome
+    return RowResult(row, error=_row_error(code, detail, row, layout))
+
+
+def _payload(row: InputRow) -> tuple[str, str] | None:
+    return None if row.problem is not None else (row.question_id, row.answer)
+
+
+def chunked(items: Iterable, size: int) -> Iterator[list]:
+    """Consecutive lists of up to ``size`` items, read lazily."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def score_rows(checker, rows: Iterable[InputRow], layout: CsvLayout,
+               chunk_rows: int | None = None) -> Iterator[RowResult]:
+    """Score rows in this process, yielding one ``RowResult`` per row in input order."""
+    for chunk in chunked(rows, chunk_rows or CHUNK_ROWS):
+        outcomes = score_payload(checker, [_payload(row) for row in chunk])
+        for row, outcome in zip(chunk, outcomes):
+            yield _row_result(row, outcome, layout)
+
+
+def ordered_window(submit: Callable[[Any], Any], tasks: Iterable[tuple[Any, Any]],
+                   window: int) -> Iterator[tuple[Any, Any]]:
+    """Run ``submit(payload)`` (which returns a future) for each ``(context, payload)`` with at
+    most ``window`` tasks in flight; yield ``(context, result)`` in task order.
+
+    Unlike ``Pool.imap``, which reads its whole input ahead, this reads a task only when one
+    finishes, so memory stays bounded however long the input is.
+    """
+    pending: deque = deque()
+    for context, payload in tasks:
+        pending.append((context, submit(payload)))
+        if len(pending) >= window:
+            context, future = pending.popleft()
+            yield context, future.result()
+    while pending:
+        context, future = pending.popleft()
+        yield context, future.result()
+
+
+_worker_checker = None
+_worker_error: str | None = None
+
+
+def _init_worker(rubrics: list[Rubric], pipeline: str | None, settings: Any) -> None:
+    """Pool initializer: build this worker's Checker once."""
+    global _worker_checker, _worker_error
+    from .checker import Checker
+
+    try:
+        _worker_checker = Checker(rubrics, pipeline=pipeline, settings=settings).fit()
+    except EssaycheckError as exc:
+        _worker_error = str(exc)
+
+
+def _score_in_worker(payload: list) -> tuple[str | None, list]:
+    if _worker_checker is None:
+        return _worker_error or "the worker could not build its checker", []
+    return None, score_payload(_worker_checker, payload)
+
+
+def score_rows_parallel(rubrics: Sequence[Rubric], rows: Iterable[InputRow], layout: CsvLayout,
+                        jobs: int, pipeline: str | None = None, settings: Any = None,
+                        chunk_rows: int | None = None) -> Iterator[RowResult]:
+    """Score rows in ``jobs`` worker processes; same results, same order as ``score_rows``.
+
+    Each worker builds its own Checker once (pool initializer) from the given rubrics; chunks
+    of rows go out with at most two per worker in flight and come back in input order.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker,
+                               initargs=(list(rubrics), pipeline, settings))
+    try:
+        tasks = ((chunk, [_payload(row) for row in chunk])
+                 for chunk in chunked(rows, chunk_rows or CHUNK_ROWS))
+        for chunk, (fatal, outcomes) in ordered_window(
+                lambda payload: pool.submit(_score_in_worker, payload), tasks, 2 * jobs):
+            if fatal is not None:
+                raise EssaycheckError(fatal)
+            for row, outcome in zip(chunk, outcomes):
+                yield _row_result(row, outcome, layout)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet would run as a formula (starting with =, +, -, @, tab or carriage
+    return) gets a leading single quote, so it is shown as text."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def point_columns(rubrics: Mapping[str, Rubric]) -> list[tuple[str, str]]:
+    """(question id, point id) for every rubric point, in load order: one column each."""
+    return [(rubric.id, point.id) for rubric in rubrics.values() for point in rubric.points]
+
+
+def result_columns(layout: CsvLayout, rubrics: Mapping[str, Rubric]) -> list[str]:
+    """The output header: the input's columns, then score, max_score, status, message and one
+    ``question_id:point_id`` column per point. An added name that an input column already uses
+    gets an ``essaycheck_`` prefix, so no input column is hidden."""
+    taken = set(layout.columns)
+    added = [*ADDED_COLUMNS, *(f"{q}:{p}" for q, p in point_columns(rubrics))]
+    return [*layout.columns, *(f"essaycheck_{name}" if name in taken else name
+                               for name in added)]
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+class CsvResultWriter:
+    """Writes one CSV row per ``RowResult``: the row's own cells, then the added columns.
+
+    Every cell (header included) is neutralised against formula injection. The delimiter
+    defaults to the input's, so a semicolon export goes back to the same spreadsheet.
+    """
+
+    def __init__(self, stream: IO[str], layout: CsvLayout, rubrics: Mapping[str, Rubric],
+                 delimiter: str | None = None) -> None:
+        self._writer = csv.writer(stream, delimiter=delimiter or layout.delimiter,
+                                  quotechar='"', doublequote=True, lineterminator="\r\n",
+                                  quoting=csv.QUOTE_MINIMAL)
+        self._points = point_columns(rubrics)
+        self._layout = layout
+        self.columns = result_columns(layout, rubrics)
+        self._writer.writerow([neutralise(c) for c in self.columns])
+
+    def write(self, item: RowResult) -> None:
+        result = item.result
+        if result is not None:
+            statuses = {p.point_id: p.status for p in result.points}
+            points = [statuses.get(p, "") if q == result.question_id else ""
+                      for q, p in self._points]
+            added = [_number(result.score), _number(result.max_score), STATUS_OK, item.message]
+        else:
+            points = [""] * len(self._points)
+            added = ["", "", STATUS_ERROR, item.message]
+        self._writer.writerow([neutralise(c) for c in (*item.row.cells, *added, *points)])
+
+
+def _unique_names(columns: Sequence[str]) -> list[str]:
+    seen: Counter = Counter()
+    names = []
+    for column in columns:
+        seen[column] += 1
+        names.append(column if seen[column] == 1 else f"{column} ({seen[column]})")
+    return names
+
+
+class JsonLinesWriter:
+    """Writes JSON Lines: one object per input row, in input order, flushed as it goes.
+
+    Each object holds ``line``, ``row``, ``student_id``, ``question_id``, ``status``,
+    ``message``, ``score``, ``max_score``, ``fields`` (the row's own columns by name),
+    ``extra_fields`` (only when the row had more fields than the header), ``result`` (the full
+    ``CheckResult.to_dict()``: every point with its status, evidence spans and hint) and
+    ``error`` (``code``, ``message``, ``column``), one of the last two being null.
+    """
+
+    def __init__(self, stream: IO[str], layout: CsvLayout) -> None:
+        self._stream = stream
+        self._names = _unique_names(layout.columns)
+
+    def write(self, item: RowResult) -> None:
+        row, result, error = item.row, item.result, item.error
+        record: dict[str, Any] = {
+            "line": row.line, "row": row.number, "student_id": row.student_id,
+            "question_id": row.question_id, "status": item.status, "message": item.message,
+            "score": result.score if result else None,
+            "max_score": result.max_score if result else None,
+            "fields": dict(zip(self._names, row.cells)),
+        }
+        if row.extra:
+            record["extra_fields"] = list(row.extra)
+        record["result"] = result.to_dict() if result else None
+        record["error"] = ({"code": error.code, "message": error.message, "column": error.column}
+                           if error else None)
+        self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+# --------------------------------------------------------------------------------------------
+# Class totals
+
+
+@dataclass
+class QuestionStats:
+    """Running totals for one question, plus the first answers in full for the report."""
+
+    rubric: Rubric
+    answers: int = 0
+    errors: int = 0
+    total: float = 0.0
+    scores: Counter = field(default_factory=Counter)
+    points: dict[str, Counter] = field(default_factory=dict)
+    details: list[RowResult] = field(default_factory=list)
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.answers if self.answers else None
+
+    @property
+    def median(self) -> float | None:
+        if not self.answers:
+            return None
+        return statistics.median(self.scores.elements())
+
+    def share(self, point_id: str, status: str) -> float:
+        return self.points[point_id][status] / self.answers if self.answers else 0.0
+
+
+@dataclass(frozen=True)
+class MissedPoint:
+    """A rubric point with how many of a question's answers missed it or made it partly."""
+
+    question_id: str
+    point_id: str
+    number: int
+    text: str
+    hint: str | None
+    missed: int
+    partial: int
+    answers: int
+
+    @property
+    def missed_share(self) -> float:
+        return self.missed / self.answers if self.answers else 0.0
+
+
+class ClassSummary:
+    """Class-level totals built one ``RowResult`` at a time, in memory that does not grow with
+    the number of rows: counts per question and point, a score histogram, and the first
+    ``detail_limit`` answers per question (and ``error_limit`` failed rows) kept in full."""
+
+    def __init__(self, rubrics: Mapping[str, Rubric], detail_limit: int = DETAIL_LIMIT,
+                 error_limit: int = ERROR_LIMIT) -> None:
+        self.rubrics = dict(rubrics)
+        self.detail_limit = detail_limit
+        self.error_limit = error_limit
+        self.questions = {
+            qid: QuestionStats(rubric, points={p.id: Counter() for p in rubric.points})
+            for qid, rubric in self.rubrics.items()}
+        self.rows = 0
+        self.scored = 0
+        self.failed = 0
+        self.blank_rows = 0
+        self.error_codes: Counter = Counter()
+        self.error_rows: list[RowResult] = []
+
+    def add(self, item: RowResult) -> None:
+        self.rows += 1
+        stats = self.questions.get(item.row.question_id)
+        if item.error is not None:
+            self.failed += 1
+            self.error_codes[item.error.code] += 1
+            if stats is not None:
+                stats.errors += 1
+            if len(self.error_rows) < self.error_limit:
+                self.error_rows.append(item)
+            return
+        result = item.result
+        stats = self.questions[result.question_id]
+        self.scored += 1
+        stats.answers += 1
+        stats.total += result.score
+        stats.scores[result.score] += 1
+        for point in result.points:
+            stats.points[point.point_id][point.status] += 1
+        if len(stats.details) < self.detail_limit:
+            stats.details.append(item)
+
+    @property
+    def asked(self) -> list[QuestionStats]:
+        """Questions that at least one row answered (scored or not), in rubric order."""
+        return [s for s in self.questions.values() if s.answers or s.errors]
+
+    @property
+    def truncated(self) -> bool:
+        """Whether some answers were left out of the report's per-student detail."""
+        return any(s.answers > len(s.details) for s in self.questions.values())
+
+    def most_missed(self, limit: int = 5, question_id: str | None = None) -> list[MissedPoint]:
+        """The points missed by the largest share of their question's answers."""
+        found = []
+        for qid, stats in self.questions.items():
+            if (question_id is not None and qid != question_id) or not stats.answers:
+                continue
+            for number, point in enumerate(stats.rubric.points, 1):
+                counts = stats.points[point.id]
+                if counts[MISSED]:
+                    found.append(MissedPoint(qid, point.id, number, point.text, point.hint,
+                                             counts[MISSED], counts[PARTIAL], stats.answers))
+        found.sort(key=lambda m: (-m.missed_share, -m.missed))
+        return found[:limit]
+
+    def summary_lines(self, most_missed: int = 5) -> list[str]:
+        """The end-of-run summary as plain lines of text."""
+        lines = [f"Rows scored: {self.scored} of {self.rows}; rows with errors: {self.failed}"]
+        if self.blank_rows:
+            lines[0] += f"; blank lines skipped: {self.blank_rows}"
+        asked = [s for s in self.asked if s.answers]
+        if asked:
+            width = max(len(s.rubric.id) for s in asked)
+            lines.append("")
+            lines.append(f"{'Question':<{width}}  Answers  Mean score")
+            for stats in asked:
+                lines.append(f"{stats.rubric.id:<{width}}  {stats.answers:>7}  "
+                             f"{stats.mean:.1f} / {_number(stats.rubric.max_score)}")
+        missed = self.most_missed(most_missed)
+        if missed:
+            names = [f"{m.question_id}:{m.point_id}" for m in missed]
+            width = max(len(n) for n in names)
+            lines.append("")
+            lines.append("Points most often missed:")
+            for name, m in zip(names, missed):
+                lines.append(f"  {name:<{width}}  missed by {m.missed} of {m.answers} "
+                             f"({m.missed_share:.0%})")
+        return lines
+
+    def coverage(self, stats: QuestionStats) -> list[tuple[str, float, float, float]]:
+        """(point id, covered share, partial share, missed share) per point of a question."""
+        return [(p.id, stats.share(p.id, COVERED), stats.share(p.id, PARTIAL),
+                 stats.share(p.id, MISSED)) for p in stats.rubric.points]

@@ -1,0 +1,440 @@
+"""Agreement between essaycheck and human markers: metrics, and scoring a marked sample.
+
+The metrics take plain sequences and return floats; where a figure is undefined (fewer than
+two answers, a constant input, a single class) they return ``nan`` rather than warn or raise,
+and ``format_figure`` prints that as ``n/a``.
+
+``evaluate`` scores every answer of a marked sample with a fitted ``Checker`` and reports
+agreement overall and per question. Marks are compared on the rubric's scale: Pearson and
+Spearman on the marks as given; kappa, exact and adjacent agreement and the confusion matrix on
+marks rounded to whole marks (half up), so "adjacent" means within one mark.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .results import COVERED, PARTIAL, CheckResult
+
+NAN = float("nan")
+
+
+# -- metrics ------------------------------------------------------------------------------
+def _arrays(a: Sequence[float], b: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(a, dtype=float)
+    y = np.asarray(b, dtype=float)
+    if x.shape != y.shape:
+        raise ValueError(f"the two sequences differ in length ({len(x)} and {len(y)})")
+    keep = np.isfinite(x) & np.isfinite(y)
+    return x[keep], y[keep]
+
+
+def _constant(values: np.ndarray) -> bool:
+    return len(values) == 0 or bool(np.all(values == values[0]))
+
+
+def pearson(a: Sequence[float], b: Sequence[float]) -> float:
+    """Pearson's r, or nan when either side is constant or has fewer than two values."""
+    from scipy.stats import pearsonr
+
+    x, y = _arrays(a, b)
+    if len(x) < 2 or _constant(x) or _constant(y):
+        return NAN
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(pearsonr(x, y)[0])
+
+
+def spearman(a: Sequence[float], b: Sequence[float]) -> float:
+    """Spearman's rank correlation, or nan when either side is constant."""
+    from scipy.stats import spearmanr
+
+    x, y = _arrays(a, b)
+    if len(x) < 2 or _constant(x) or _constant(y):
+        return NAN
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(spearmanr(x, y)[0])
+
+
+def whole_marks(values: Sequence[float]) -> np.ndarray:
+    """Marks rounded to whole marks, halves up (2.5 -> 3), as integers."""
+    return np.floor(np.asarray(values, dtype=float) + 0.5).astype(int)
+
+
+def quadratic_kappa(a: Sequence[int], b: Sequence[int],
+                    labels: Sequence[int] | None = None) -> float:
+    """Cohen's kappa with quadratic weights on integer categories; nan when undefined (no
+    answers, or both markers always give the one same category)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    x, y = _arrays(a, b)
+    if len(x) == 0:
+        return NAN
+    x, y = x.astype(int), y.astype(int)
+    if labels is None:
+        labels = sorted(set(x.tolist()) | set(y.tolist()))
+    if len(labels) < 2:
+        return NAN
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = cohen_kappa_score(x, y, labels=list(labels), weights="quadratic")
+    return float(value) if math.isfinite(value) else NAN
+
+
+def exact_agreement(a: Sequence[int], b: Sequence[int]) -> float:
+    """Share of answers given the same mark."""
+    x, y = _arrays(a, b)
+    return float(np.mean(x == y)) if len(x) else NAN
+
+
+def adjacent_agreement(a: Sequence[int], b: Sequence[int], within: float = 1) -> float:
+    """Share of answers whose marks differ by at most ``within``."""
+    x, y = _arrays(a, b)
+    return float(np.mean(np.abs(x - y) <= within + 1e-9)) if len(x) else NAN
+
+
+def confusion(human: Sequence[int], predicted: Sequence[int],
+              labels: Sequence[int] | None = None) -> tuple[list[int], list[list[int]]]:
+    """Labels and the confusion matrix: rows are the human mark, columns essaycheck's."""
+    from sklearn.metrics import confusion_matrix
+
+    x, y = _arrays(human, predicted)
+    x, y = x.astype(int), y.astype(int)
+    if labels is None:
+        labels = sorted(set(x.tolist()) | set(y.tolist()))
+    labels = [int(v) for v in labels]
+    if not labels:
+        return [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return labels, confusion_matrix(x, y, labels=labels).tolist()
+
+
+def roc_auc(labels: Sequence[int], scores: Sequence[float]) -> float:
+    """ROC AUC of a continuous score against 0/1 labels, or nan with only one class."""
+    from sklearn.metrics import roc_auc_score
+
+    y, s = _arrays(labels, scores)
+    if len(y) == 0 or _constant(y):
+        return NAN
+    return float(roc_auc_score(y.astype(int), s))
+
+
+def accuracy(labels: Sequence[int], predicted: Sequence[int]) -> float:
+    """Share of exact matches."""
+    return exact_agreement(labels, predicted)
+
+
+def precision_recall(human: Sequence[bool], predicted: Sequence[bool]) -> dict[str, float]:
+    """Precision, recall and F1 of ``predicted`` against ``human`` (booleans); nan where the
+    denominator is zero (nothing predicted, or nothing to find)."""
+    h = np.asarray(human, dtype=bool)
+    p = np.asarray(predicted, dtype=bool)
+    tp = int(np.sum(h & p))
+    precision = tp / int(p.sum()) if p.sum() else NAN
+    recall = tp / int(h.sum()) if h.sum() else NAN
+    f1 = (2 * precision * recall / (precision + recall)
+          if math.isfinite(precision) and math.isfinite(recall) and precision + recall
+          else NAN)
+    return {"precision": precision, "recall": recall, "f1": f1, "n": int(len(h)),
+            "human_made": int(h.sum()), "predicted_made": int(p.sum())}
+
+
+def agreement(human: Sequence[float], predicted: Sequence[float]) -> dict[str, Any]:
+    """Every agreement figure for marks on one scale: correlations on the marks as given,
+    kappa, exact/adjacent agreement and the confusion matrix on whole marks."""
+    h, p = _arrays(human, predicted)
+    hw, pw = whole_marks(h), whole_marks(p)
+    labels, matrix = confusion(hw, pw)
+    return {
+        "n": int(len(h)),
+        "pearson": pearson(h, p),
+        "spearman": spearman(h, p),
+        "qwk": quadratic_kappa(hw, pw, labels),
+        "exact": exact_agreement(hw, pw),
+        "adjacent": adjacent_agreement(hw, pw),
+        "mean_human": float(h.mean()) if len(h) else NAN,
+        "mean_essaycheck": float(p.mean()) if len(p) else NAN,
+        "confusion": {"labels": labels, "matrix": matrix},
+    }
+
+
+def format_figure(value: float, digits: int = 2) -> str:
+    """A figure for a table: fixed decimals, or 'n/a' when undefined."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    return f"{value:.{digits}f}"
+
+
+def credit(result: CheckResult, covered: float = 0.5, partial: float = 0.28) -> float:
+    """A continuous score from 0 to 1 for one answer: the weighted mean over points of each
+    point's confidence, mapped so that the partial and covered thresholds fall at 1/3 and 2/3
+    (so a rubric's own calibrated thresholds shift the score the way they shift the mark)."""
+    total = sum(p.weight for p in result.points) or 1.0
+    return sum(p.weight * scaled_confidence(p.confidence, covered, partial)
+               for p in result.points) / total
+
+
+def scaled_confidence(value: float, covered: float, partial: float) -> float:
+    """Piecewise-linear map of a point's confidence through (0, 0), (partial, 1/3),
+    (covered, 2/3) and (1, 1)."""
+    value = min(1.0, max(0.0, float(value)))
+    partial = min(max(partial, 1e-6), covered)
+    if value < partial:
+        return value / partial / 3
+    if value < covered:
+        return 1 / 3 + (value - partial) / max(covered - partial, 1e-6) / 3
+    return 2 / 3 + (value - covered) / max(1 - covered, 1e-6) / 3
+
+
+# -- a marked sample ----------------------------------------------------------------------
+POINT_PREFIX = "point:"
+_MADE = {"1", "1.0", "yes", "y", "true", "x", "covered", "made", "partial", "0.5", "half"}
+_NOT_MADE = {"0", "0.0", "no", "n", "false", "missed", "-"}
+
+
+@dataclass
+class MarkedAnswer:
+    """One row of a marked sample: an answer with its human mark and any per-point labels."""
+
+    question_id: str
+    answer: str
+    mark: float | None
+    points: dict[str, bool] = field(default_factory=dict)
+    line: int = 0
+    key: str = ""
+
+
+class MarkedFileError(ValueError):
+    """The marked CSV cannot be used as it stands; the message says what to fix."""
+
+
+def point_label(value: str) -> bool | None:
+    """A human per-point label as made (True), not made (False) or blank (None). Partial
+    counts as made."""
+    text = (value or "").strip().lower()
+    if not text:
+        return None
+    if text in _MADE:
+        return True
+    if text in _NOT_MADE:
+        return False
+    raise ValueError(f"{value!r} is not a point label (use 1/0, yes/no, covered/partial/missed)")
+
+
+def read_marked(source: str | Path | io.TextIOBase, question_column: str = "question_id",
+                answer_column: str = "answer", mark_column: str | None = "mark",
+                require_mark: bool = True, encoding: str = "utf-8") -> list[MarkedAnswer]:
+    """Read a marked CSV with ``batch.CsvInput`` (comma, semicolon or tab; a UTF-8 BOM is
+    fine): the answers file format plus a mark column and optional ``point:<id>`` columns.
+
+    Raises ``MarkedFileError`` naming the missing column (and the columns found), or the line
+    and column of a bad value. Rows with a blank mark are kept with ``mark=None`` unless
+    ``require_mark``.
+    """
+    from .batch import CsvFormatError, CsvInput
+
+    if isinstance(source, (str, Path)):
+        name = str(source)
+        try:
+            handle = open(source, encoding=encoding, newline="")
+        except OSError as exc:
+            raise MarkedFileError(f"cannot read {source}: {exc.strerror}") from None
+    else:
+        name, handle = "<input>", source
+    try:
+        try:
+            reader = CsvInput(handle, name, question_column=question_column,
+                              answer_column=answer_column, student_column=None,
+                              encoding=encoding)
+        except CsvFormatError as exc:
+            option = {"question id": " (or pass --question-column NAME)",
+                      "answer": " (or pass --answer-column NAME)"}
+            raise MarkedFileError(f"{exc}{option.get(exc.role, '')}") from None
+        columns = reader.layout.columns
+        mark_index = None
+        if mark_column:
+            found = [i for i, c in enumerate(columns) if c.strip().lower() == mark_column.lower()]
+            if not found:
+                raise MarkedFileError(
+                    f"{name}, line 1: no column {mark_column!r} (the human mark) in the header; "
+                    f"columns found: {', '.join(repr(c) for c in columns)} (or pass "
+                    "--mark-column NAME)")
+            mark_index = found[0]
+        point_columns = [(i, c) for i, c in enumerate(columns)
+                         if c.lower().startswith(POINT_PREFIX)]
+        rows = []
+        try:
+            for raw in reader:
+                if raw.problem:
+                    raise MarkedFileError(f"{name}, {raw.problem}")
+                mark = None
+                if mark_index is not None:
+                    value = raw.cells[mark_index].strip()
+                    if value:
+                        try:
+                            mark = float(value.replace(",", ".") if value.count(",") == 1
+                                         and "." not in value else value)
+                        except ValueError:
+                            raise MarkedFileError(
+                                f"{name}, line {raw.line}, column {mark_column!r}: {value!r} "
+                                "is not a number") from None
+                        if not math.isfinite(mark):
+                            raise MarkedFileError(f"{name}, line {raw.line}, column "
+                                                  f"{mark_column!r}: {value!r} is not a "
+                                                  "finite number")
+                    elif require_mark:
+                        raise MarkedFileError(
+                            f"{name}, line {raw.line}: no mark in column {mark_column!r}; mark "
+                            "every answer or remove the row")
+                points = {}
+                for index, column in point_columns:
+                    try:
+                        label = point_label(raw.cells[index])
+                    except ValueError as exc:
+                        raise MarkedFileError(
+                            f"{name}, line {raw.line}, column {column!r}: {exc}") from None
+                    if label is not None:
+                        points[column[len(POINT_PREFIX):].strip()] = label
+                rows.append(MarkedAnswer(raw.question_id, raw.answer, mark, points, raw.line,
+                                         str(raw.line)))
+        except CsvFormatError as exc:
+            raise MarkedFileError(str(exc)) from None
+    finally:
+        if isinstance(source, (str, Path)):
+            handle.close()
+    if not rows:
+        raise MarkedFileError(f"{name} holds no answers below its header")
+    return rows
+
+
+# -- evaluating a checker on a marked sample ----------------------------------------------
+def score_marked(checker, rows: Iterable[MarkedAnswer]) -> list[tuple[MarkedAnswer, Any]]:
+    """Each row with its ``CheckResult``, or the ``EssaycheckError`` that stopped it."""
+    rows = list(rows)
+    outcomes = dict(checker.check_many((r.question_id, r.answer, i) for i, r in enumerate(rows)))
+    return [(row, outcomes[i]) for i, row in enumerate(rows)]
+
+
+def evaluate(checker, rows: Iterable[MarkedAnswer]) -> dict[str, Any]:
+    """Agreement of the checker's marks with the human marks, overall and per question, and
+    per-point precision and recall where the rows carry ``point:<id>`` labels."""
+    scored = score_marked(checker, rows)
+    errors = []
+    by_question: dict[str, list[tuple[MarkedAnswer, CheckResult]]] = {}
+    for row, outcome in scored:
+        if isinstance(outcome, CheckResult):
+            if row.mark is not None:
+                by_question.setdefault(row.question_id, []).append((row, outcome))
+        else:
+            errors.append({"line": row.line, "question_id": row.question_id,
+                           "error": getattr(outcome, "code", "error"), "message": str(outcome)})
+    human_all, predicted_all = [], []
+    questions = {}
+    point_pairs: dict[tuple[str, str], list[tuple[bool, bool]]] = {}
+    for question_id, pairs in by_question.items():
+        human = [row.mark for row, _ in pairs]
+        predicted = [result.score for _, result in pairs]
+        human_all.extend(human)
+        predicted_all.extend(predicted)
+        figures = agreement(human, predicted)
+        figures["max_score"] = pairs[0][1].max_score
+        questions[question_id] = figures
+        for row, result in pairs:
+            made = {p.point_id: p.status in (COVERED, PARTIAL) for p in result.points}
+            for point_id, label in row.points.items():
+                if point_id in made:
+                    point_pairs.setdefault((question_id, point_id), []).append(
+                        (label, made[point_id]))
+    unknown_points = sorted({f"{row.question_id}:{p}" for row, outcome in scored
+                             if isinstance(outcome, CheckResult)
+                             for p in row.points
+                             if p not in {q.point_id for q in outcome.points}})
+    points = []
+    for (question_id, point_id), pairs in sorted(point_pairs.items()):
+        figures = precision_recall([h for h, _ in pairs], [p for _, p in pairs])
+        points.append({"question_id": question_id, "point_id": point_id, **figures})
+    return {
+        "overall": agreement(human_all, predicted_all),
+        "questions": questions,
+        "points": points,
+        "unknown_points": unknown_points,
+        "errors": errors,
+        "scored": len(human_all),
+        "rows": len(scored),
+    }
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The evaluation as text tables for a terminal."""
+    lines = []
+    head = f"{'question':<28} {'n':>5} {'pearson':>8} {'spearman':>8} {'qwk':>6} " \
+           f"{'exact':>6} {'adjacent':>8} {'human':>6} {'essaycheck':>10}"
+    lines.append(f"Agreement with the human marks ({report['scored']} answers scored"
+                 f"{', ' + str(len(report['errors'])) + ' not checked' if report['errors'] else ''})")
+    lines.append("")
+    lines.append(head)
+    lines.append("-" * len(head))
+
+    def row(name: str, f: dict[str, Any]) -> str:
+        return (f"{name[:28]:<28} {f['n']:>5} {format_figure(f['pearson']):>8} "
+                f"{format_figure(f['spearman']):>8} {format_figure(f['qwk']):>6} "
+                f"{format_figure(f['exact']):>6} {format_figure(f['adjacent']):>8} "
+                f"{format_figure(f['mean_human'], 1):>6} {format_figure(f['mean_essaycheck'], 1):>10}")
+
+    for question_id, figures in sorted(report["questions"].items()):
+        lines.append(row(question_id, figures))
+    lines.append("-" * len(head))
+    lines.append(row("overall", report["overall"]))
+    matrix = report["overall"]["confusion"]
+    if matrix["labels"]:
+        lines.append("")
+        lines.append("Confusion matrix, whole marks (rows: human, columns: essaycheck)")
+        width = max(5, *(len(str(v)) + 1 for r in matrix["matrix"] for v in r))
+        lines.append(f"{'':>8}" + "".join(f"{label:>{width}}" for label in matrix["labels"]))
+        for label, counts in zip(matrix["labels"], matrix["matrix"]):
+            lines.append(f"{label:>8}" + "".join(f"{c:>{width}}" for c in counts))
+    if report["points"]:
+        lines.append("")
+        lines.append("Per point, against the point:<id> labels (partial counts as made)")
+        phead = f"{'question':<24} {'point':<24} {'n':>5} {'precision':>9} {'recall':>7} {'f1':>6}"
+        lines.append(phead)
+        lines.append("-" * len(phead))
+        for p in report["points"]:
+            lines.append(f"{p['question_id'][:24]:<24} {p['point_id'][:24]:<24} {p['n']:>5} "
+                         f"{format_figure(p['precision']):>9} {format_figure(p['recall']):>7} "
+                         f"{format_figure(p['f1']):>6}")
+    if report["unknown_points"]:
+        lines.append("")
+        lines.append("Point columns naming no point of the rubric (ignored): "
+                     + ", ".join(report["unknown_points"]))
+    if report["errors"]:
+        lines.append("")
+        lines.append("Answers not checked:")
+        for error in report["errors"][:20]:
+            lines.append(f"  line {error['line']}: {error['message']}")
+        if len(report["errors"]) > 20:
+            lines.append(f"  ... and {len(report['errors']) - 20} more")
+    return "\n".join(lines)
+
+
+def json_ready(value: Any) -> Any:
+    """The report with nan turned into null, ready for ``json.dumps``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        return json_ready(value.item())
+    return value

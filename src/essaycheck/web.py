@@ -1,0 +1,470 @@
+"""The student web page and the JSON API: a thin Flask edge over the core ``Checker``.
+
+Each view parses its input, calls the core once, renders, and turns the core's
+``EssaycheckError`` into a message with the right status. Nothing here stores or logs a
+student's text: answers live only in the request and the response.
+
+``create_app`` builds the ``Checker`` once per process and keeps it in
+``app.extensions["essaycheck"]``. Templates and static files live in the top-level ``web/``
+folder (override with the ``ESSAYCHECK_WEB_DIR`` environment variable).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, \
+    url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from .analysis import MAX_ANSWER_CHARS, MAX_ANSWER_WORDS
+from .errors import AnswerError, AnswerTooLongError, EssaycheckError, UnknownQuestionError
+from .results import COVERED, PARTIAL, CheckResult, PointResult
+
+#: Largest request body accepted, in bytes. Generous enough for any answer within the
+#: documented limits however it is encoded (50,000 characters, each up to 12 bytes as a JSON
+#: surrogate-pair escape or a percent-encoded 4-byte UTF-8 character); anything larger is
+#: refused with 413 before the body is read.
+MAX_CONTENT_LENGTH = 1024 * 1024
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    # same-origin, not no-referrer: Flask-WTF checks the Referer on HTTPS form posts.
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+LIMIT_MESSAGE = (f"An answer may be at most {MAX_ANSWER_CHARS:,} characters and "
+                 f"{MAX_ANSWER_WORDS:,} words.")
+
+csrf = CSRFProtect()
+pages = Blueprint("pages", __name__)
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(api)  # JSON-only and stateless: no cookies are read, so nothing to forge
+
+
+def web_dir() -> Path:
+    """The folder holding ``templates/`` and ``static/``."""
+    override = os.environ.get("ESSAYCHECK_WEB_DIR")
+    return Path(override) if override else Path(__file__).resolve().parents[2] / "web"
+
+
+def create_app(checker: Any = None, rubrics_dir: str | Path = "rubric",
+               config: dict | None = None) -> Flask:
+    """The WSGI app. Pass a fitted ``Checker``, or it is built here from ``rubrics_dir``."""
+    folder = web_dir()
+    app = Flask(__name__, template_folder=str(folder / "templates"),
+                static_folder=str(folder / "static"), static_url_path="/static")
+    app.config.update(
+        SECRET_KEY=os.environ.get("ESSAYCHECK_SECRET_KEY") or secrets.token_hex(32),
+        MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
+        MAX_FORM_MEMORY_SIZE=MAX_CONTENT_LENGTH,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=12 * 3600,  # a draft can take a long evening
+    )
+    app.config.update(config or {})
+    app.json.sort_keys = False  # keep the documented field order
+    app.add_template_filter(lambda number: f"{number:g}", "num")
+    if checker is None:
+        from .checker import Checker
+
+        checker = Checker.from_directory(rubrics_dir)
+    app.extensions["essaycheck"] = checker
+    csrf.init_app(app)
+    app.register_blueprint(pages)
+    app.register_blueprint(api)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(CSRFError, csrf_error)
+    app.after_request(add_headers)
+    return app
+
+
+def get_checker():
+    return current_app.extensions["essaycheck"]
+
+
+def status_for(error: EssaycheckError) -> int:
+    """The HTTP status for a core error: 404 unknown question, 413 too long, 422 an answer
+    that cannot be checked (empty), 400 anything else."""
+    if isinstance(error, UnknownQuestionError):
+        return 404
+    if isinstance(error, AnswerTooLongError):
+        return 413
+    if isinstance(error, AnswerError):
+        return 422
+    return 400
+
+
+def sentence(message: str) -> str:
+    """A core message as a sentence for the page: capital first letter, final full stop."""
+    message = message[:1].upper() + message[1:]
+    return message if message.endswith((".", "!", "?")) else message + "."
+
+
+# ---------------------------------------------------------------- highlighting
+
+
+class Segment(NamedTuple):
+    """A run of the answer: plain text, or evidence for the listed point numbers (1-based)."""
+
+    text: str
+    is_evidence: bool
+    points: tuple[int, ...]
+
+
+def highlight_segments(answer: str, points: tuple[PointResult, ...]) -> list[Segment]:
+    """Split the answer into plain and evidence runs; overlapping evidence spans merge into
+    one run that names every point it supports."""
+    spans = sorted((span.start, span.end, number)
+                   for number, point in enumerate(points, 1) if point.status in (COVERED, PARTIAL)
+                   for span in point.evidence if 0 <= span.start < span.end <= len(answer))
+    merged: list[list] = []
+    for start, end, number in spans:
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+            merged[-1][2].add(number)
+        else:
+            merged.append([start, end, {number}])
+    segments, position = [], 0
+    for start, end, numbers in merged:
+        if start > position:
+            segments.append(Segment(answer[position:start], False, ()))
+        segments.append(Segment(answer[start:end], True, tuple(sorted(numbers))))
+        position = end
+    if position < len(answer):
+        segments.append(Segment(answer[position:], False, ()))
+    return segments
+
+
+# ---------------------------------------------------------------- the page
+
+
+def render_page(question_id: str | None = None, answer: str = "",
+                result: CheckResult | None = None, error: str | None = None,
+                status: int = 200, answer_invalid: bool = False):
+    """The whole student page: picker, form, and the result or an error (``answer_invalid``
+    when the error is about the answer itself)."""
+    rubrics = get_checker().rubrics_
+    if question_id not in rubrics:
+        question_id = next(iter(rubrics), None)
+    html = render_template(
+        "index.html", rubrics=list(rubrics.values()), question_id=question_id, answer=answer,
+        result=result, rubric=rubrics.get(question_id), error=error,
+        answer_invalid=answer_invalid,
+        segments=highlight_segments(answer, result.points) if result else [],
+        max_chars=MAX_ANSWER_CHARS, max_words=MAX_ANSWER_WORDS, limit_message=LIMIT_MESSAGE)
+    return html, status
+
+
+@pages.get("/")
+def index():
+    return render_page(request.args.get("question"))
+
+
+@pages.get("/check")
+def check_get():
+    return redirect(url_for("pages.index"))
+
+
+@pages.post("/check")
+def check():
+    question_id = request.form.get("question_id", "")
+    answer = request.form.get("answer", "").replace("\r\n", "\n")  # browsers send CRLF
+    if not question_id:
+        return render_page(None, answer, error="Choose a question first.", status=400)
+    try:
+        result = get_checker().check(question_id, answer)
+    except EssaycheckError as exc:
+        return render_page(question_id, answer, error=sentence(exc.message),
+                           status=status_for(exc), answer_invalid=isinstance(exc, AnswerError))
+    return render_page(question_id, answer, result=result)
+
+
+# ---------------------------------------------------------------- the JSON API
+
+
+class BadBody(Exception):
+    """A request body the API cannot use: bad JSON, wrong type, missing field."""
+
+    def __init__(self, message: str, status: int = 400, code: str = "bad_request") -> None:
+        super().__init__(message)
+        self.message, self.status, self.code = message, status, code
+
+
+def api_error(status: int, code: str, message: str):
+    return jsonify(error=code, message=message, status=status), status
+
+
+@api.errorhandler(BadBody)
+def bad_body(exc: BadBody):
+    return api_error(exc.status, exc.code, exc.message)
+
+
+def check_request() -> tuple[str, str]:
+    """``(question_id, answer)`` from a JSON body, or ``BadBody``."""
+    if not request.is_json:
+        raise BadBody("send the body as JSON with 'Content-Type: application/json'", 415,
+                      "unsupported_media_type")
+    try:
+        body = json.loads(request.get_data(cache=False))
+    except (ValueError, RecursionError):  # includes bad UTF-8 and JSONDecodeError
+        raise BadBody("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadBody('the body must be a JSON object: {"question_id": ..., "answer": ...}')
+    for field in ("question_id", "answer"):
+        if field not in body:
+            raise BadBody(f"missing field: {field!r}")
+        if not isinstance(body[field], str):
+            raise BadBody(f"{field!r} must be a string, not {json_type(body[field])}")
+    return body["question_id"], body["answer"]
+
+
+def json_type(value: object) -> str:
+    names = {dict: "an object", list: "an array", bool: "a boolean", int: "a number",
+             float: "a number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+@api.get("/questions")
+def api_questions():
+    questions = [{"id": r.id, "question": r.question, "subject": r.subject,
+                  "max_score": float(r.max_score), "point_count": len(r.points)}
+                 for r in get_checker().rubrics_.values()]
+    return jsonify(questions=questions)
+
+
+@api.post("/check")
+def api_check():
+    question_id, answer = check_request()
+    try:
+        result = get_checker().check(question_id, answer)
+    except EssaycheckError as exc:
+        return api_error(status_for(exc), exc.code, exc.message)
+    return jsonify(result.to_dict())
+
+
+@api.get("/openapi.json")
+def api_openapi():
+    return jsonify(openapi_document())
+
+
+# ---------------------------------------------------------------- errors and headers
+
+
+def wants_json() -> bool:
+    return request.path.startswith(api.url_prefix + "/") or request.path == api.url_prefix
+
+
+def http_error(exc: HTTPException):
+    """HTTP errors as JSON on the API and as a page elsewhere; a too-large form gets the
+    student page back with the limit explained."""
+    status = exc.code or 500
+    if isinstance(exc, RequestEntityTooLarge):
+        message = (f"Your answer is too long to check. {LIMIT_MESSAGE} Shorten it and try "
+                   "again; your browser's Back button brings your draft back.")
+        if wants_json():
+            return api_error(413, "request_too_large",
+                             f"request body over {MAX_CONTENT_LENGTH:,} bytes. {LIMIT_MESSAGE}")
+        return render_page(error=message, status=413, answer_invalid=True)
+    if wants_json():
+        return api_error(status, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+    return render_template("error.html", status=status, title=exc.name,
+                           description=exc.description), status
+
+
+def csrf_error(exc: CSRFError):
+    """A stale or missing form token: show the page again with the draft kept."""
+    message = ("Your page had expired, so your answer was not checked. It is still below: "
+               "press “Check my answer” again.")
+    return render_page(request.form.get("question_id"),
+                       request.form.get("answer", "").replace("\r\n", "\n"),
+                       error=message, status=400)
+
+
+def add_headers(response):
+    response.headers.update(SECURITY_HEADERS)
+    if request.method == "POST":
+        response.headers["Cache-Control"] = "no-store"  # pages holding a student's answer
+    return response
+
+
+# ---------------------------------------------------------------- OpenAPI
+
+
+def openapi_document() -> dict:
+    """The OpenAPI 3.1 description of the JSON API."""
+    def error_response(status: int, code: str, message: str, description: str) -> dict:
+        return {"description": description, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Error"},
+            "example": {"error": code, "message": message, "status": status}}}}
+
+    nullable_string = {"type": ["string", "null"]}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "essaycheck API",
+            "version": "1",
+            "summary": "Rubric-based feedback on written answers.",
+            "description": (
+                "Check a student's answer against the mark scheme of a practice question: for "
+                "each point, whether the answer makes it (covered, partial or missed), the "
+                "words of the answer that earned it as character offsets, and a hint for what "
+                f"is missing. {LIMIT_MESSAGE} Request bodies over {MAX_CONTENT_LENGTH:,} bytes "
+                "are refused with 413. Answers are neither stored nor logged."),
+            "license": {"name": "MIT", "identifier": "MIT"},
+        },
+        "paths": {
+            "/api/v1/questions": {"get": {
+                "operationId": "listQuestions",
+                "summary": "The practice questions that can be checked",
+                "responses": {"200": {"description": "Every loaded question, in order.",
+                                      "content": {"application/json": {"schema": {
+                                          "$ref": "#/components/schemas/QuestionList"}}}}},
+            }},
+            "/api/v1/check": {"post": {
+                "operationId": "checkAnswer",
+                "summary": "Check one answer against a question's mark scheme",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/CheckRequest"},
+                    "example": {"question_id": "secret-speech-1956",
+                                "answer": "Khrushchev wanted to weaken his rivals."}}}},
+                "responses": {
+                    "200": {"description": "The feedback for the answer.",
+                            "content": {"application/json": {"schema": {
+                                "$ref": "#/components/schemas/CheckResult"}}}},
+                    "400": error_response(
+                        400, "bad_request", "missing field: 'answer'",
+                        "The body is not valid JSON, not an object, lacks `question_id` or "
+                        "`answer`, or one of them is not a string (`bad_request`)."),
+                    "404": error_response(
+                        404, "unknown_question",
+                        "unknown question id 'x'; known question ids: secret-speech-1956",
+                        "No question has this id (`unknown_question`)."),
+                    "413": error_response(
+                        413, "answer_too_long",
+                        f"answer too long: 5,200 words, the limit is {MAX_ANSWER_WORDS:,} "
+                        "words; shorten the answer or split it",
+                        f"The answer is over {MAX_ANSWER_CHARS:,} characters or "
+                        f"{MAX_ANSWER_WORDS:,} words (`answer_too_long`), or the body is over "
+                        f"{MAX_CONTENT_LENGTH:,} bytes (`request_too_large`). Refused before "
+                        "any processing."),
+                    "415": error_response(
+                        415, "unsupported_media_type",
+                        "send the body as JSON with 'Content-Type: application/json'",
+                        "The body is not sent as `application/json` (`unsupported_media_type`)."),
+                    "422": error_response(
+                        422, "empty_answer", "empty answer: write your answer before checking it",
+                        "The answer is empty or only whitespace (`empty_answer`), or otherwise "
+                        "cannot be checked (`invalid_answer`)."),
+                },
+            }},
+            "/api/v1/openapi.json": {"get": {
+                "operationId": "openapi",
+                "summary": "This document",
+                "responses": {"200": {"description": "The OpenAPI 3.1 document.",
+                                      "content": {"application/json": {
+                                          "schema": {"type": "object"}}}}},
+            }},
+        },
+        "components": {"schemas": {
+            "Question": {
+                "type": "object",
+                "required": ["id", "question", "subject", "max_score", "point_count"],
+                "properties": {
+                    "id": {"type": "string", "description": "Use as `question_id`."},
+                    "question": {"type": "string", "description": "The full question."},
+                    "subject": {"type": "string", "description": "May be empty."},
+                    "max_score": {"type": "number"},
+                    "point_count": {"type": "integer", "minimum": 1,
+                                    "description": "Points in the mark scheme."},
+                },
+            },
+            "QuestionList": {
+                "type": "object", "required": ["questions"],
+                "properties": {"questions": {"type": "array",
+                                             "items": {"$ref": "#/components/schemas/Question"}}},
+            },
+            "CheckRequest": {
+                "type": "object",
+                "required": ["question_id", "answer"],
+                "properties": {
+                    "question_id": {"type": "string", "examples": ["secret-speech-1956"]},
+                    "answer": {"type": "string", "maxLength": MAX_ANSWER_CHARS,
+                               "description": f"The student's answer: at most "
+                                              f"{MAX_ANSWER_CHARS:,} characters and "
+                                              f"{MAX_ANSWER_WORDS:,} words, not empty."},
+                },
+                "description": "Other properties are ignored.",
+            },
+            "Span": {
+                "type": "object",
+                "required": ["start", "end", "text"],
+                "description": ("A stretch of the answer: `answer[start:end] == text`, in "
+                                "Unicode code points (not UTF-16 units)."),
+                "properties": {"start": {"type": "integer", "minimum": 0},
+                               "end": {"type": "integer", "minimum": 0},
+                               "text": {"type": "string"}},
+            },
+            "PointResult": {
+                "type": "object",
+                "required": ["point_id", "point_text", "status", "confidence", "weight",
+                             "matched_terms", "evidence", "hint", "note", "quote"],
+                "properties": {
+                    "point_id": {"type": "string"},
+                    "point_text": {"type": "string", "description": "The mark-scheme point."},
+                    "status": {"type": "string", "enum": ["covered", "partial", "missed"]},
+                    "confidence": {"type": "number", "minimum": 0},
+                    "weight": {"type": "number"},
+                    "matched_terms": {"type": "array", "items": {"type": "string"},
+                                      "description": "Rubric key words found in the answer."},
+                    "evidence": {"type": "array", "items": {"$ref": "#/components/schemas/Span"},
+                                 "description": "The answer's words that earned the point."},
+                    "hint": {**nullable_string,
+                             "description": "What to add (points not fully covered)."},
+                    "note": {**nullable_string, "description": "Why the status is what it is."},
+                    "quote": {"type": "string",
+                              "description": "The evidence texts joined with ' … '."},
+                },
+            },
+            "CheckResult": {
+                "type": "object",
+                "required": ["question_id", "score", "max_score", "points", "word_count",
+                             "summary", "warnings"],
+                "properties": {
+                    "question_id": {"type": "string"},
+                    "score": {"type": "number", "minimum": 0},
+                    "max_score": {"type": "number"},
+                    "points": {"type": "array",
+                               "items": {"$ref": "#/components/schemas/PointResult"}},
+                    "word_count": {"type": "integer", "minimum": 0},
+                    "summary": {"type": "string",
+                                "examples": ["3 of 6 points covered: 3 out of 6."]},
+                    "warnings": {"type": "array", "items": {"type": "string"},
+                                 "description": "Feedback on the answer as a whole."},
+                },
+            },
+            "Error": {
+                "type": "object",
+                "required": ["error", "message", "status"],
+                "properties": {
+                    "error": {"type": "string", "description": "Machine-readable kind.",
+                              "examples": ["empty_answer", "unknown_question"]},
+                    "message": {"type": "string", "description": "For a person to read."},
+                    "status": {"type": "integer", "description": "The HTTP status."},
+                },
+            },
+        }},
+    }

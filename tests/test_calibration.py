@@ -1,0 +1,231 @@
+"""Calibration: thresholds fitted to a marked sample, judged only by cross-validation."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from essaycheck import Checker
+from essaycheck import calibration as cal
+from essaycheck.calibration import (
+    CalibrationWriteError,
+    MarkedItem,
+    calibrate_rubrics,
+    format_outcome,
+    outcome_dict,
+    write_rubrics,
+)
+from essaycheck.cli import main
+from essaycheck.evaluation import whole_marks
+from essaycheck.loader import load_directory
+from essaycheck.rubric import parse_rubric, validate_rubric
+
+from .conftest import RUBRIC_DIR
+
+QUESTION = {
+    "id": "plants", "question": "What do plants need to grow?", "max_score": 1,
+    "model_answer": "Plants need sunlight and water to make their food.",
+    "points": [{"id": "light-water", "text": "Plants need sunlight and water to make food.",
+                "keywords": [["sunlight", "light", "sun"], ["water", "watering"],
+                             ["food", "sugar", "energy"]]}],
+}
+# A generous marker: one of the three ideas is enough for the mark.
+GENEROUS = [
+    ("They need sunlight.", 1), ("Water is needed.", 1), ("The sun helps them.", 1),
+    ("They make food.", 1), ("Light from the sun.", 1), ("Lots of water.", 1),
+    ("They like music.", 0), ("Plants are green.", 0), ("Nothing at all.", 0),
+    ("Because of soil.", 0), ("I am not sure.", 0), ("Roots are brown.", 0),
+]
+
+
+@pytest.fixture()
+def plants(nlp):
+    return Checker([validate_rubric(QUESTION, "plants.yaml")], nlp=nlp).fit()
+
+
+def marked(rows):
+    return [MarkedItem("plants", answer, mark) for answer, mark in rows]
+
+
+def test_fit_finds_thresholds_that_separate_the_marks():
+    rubric = validate_rubric(QUESTION, "plants.yaml")
+    strengths = np.array([[0.1], [0.2], [0.35], [0.38], [0.6], [0.9]])
+    listed = np.zeros_like(strengths, dtype=bool)
+    marks = np.array([0, 0, 1, 1, 1, 1], dtype=float)
+    covered, partial, _ = cal._fit(rubric, strengths, listed, marks, (0.5, 0.28), False)
+    assert 0.2 < covered <= 0.35 and partial <= covered
+    credits = cal._credits(strengths, listed, covered, partial)
+    assert cal._marks(rubric, credits, np.ones(1)).tolist() == marks.tolist()
+
+
+def test_listed_points_stay_below_covered():
+    strengths = np.array([[0.9], [0.9]])
+    listed = np.array([[True], [False]])
+    assert cal._credits(strengths, listed, 0.5, 0.3).tolist() == [[0.5], [1.0]]
+
+
+def test_cross_validation_never_fits_on_the_answers_it_predicts(monkeypatch):
+    rubric = validate_rubric(QUESTION, "plants.yaml")
+    n = 12
+    strengths = np.linspace(0.05, 0.95, n).reshape(-1, 1)   # each row is recognisable
+    listed = np.zeros_like(strengths, dtype=bool)
+    marks = (np.arange(n) % 2).astype(float)
+    seen = []
+    real_fit = cal._fit
+
+    def spy(rubric_, s, lst, m, start, learn):
+        seen.append(set(np.round(s[:, 0], 6)))
+        return real_fit(rubric_, s, lst, m, start, learn)
+
+    monkeypatch.setattr(cal, "_fit", spy)
+    predicted = cal._cross_validated(rubric, strengths, listed, marks, (0.5, 0.28), False)
+    assert len(predicted) == n and len(seen) == cal.FOLDS
+    everything = set(np.round(strengths[:, 0], 6))
+    held_out = [everything - train for train in seen]
+    # every answer is predicted exactly once, by a fit that never saw it
+    assert sorted(x for fold in held_out for x in fold) == sorted(everything)
+    assert all(len(fold) >= 2 for fold in held_out)
+
+
+def test_cross_validated_figure_is_not_the_in_sample_one(nlp):
+    # marks that have nothing to do with the answers: in-sample a threshold can still fit some
+    # of them, cross-validation must not pretend it generalises
+    rng = np.random.default_rng(0)
+    answers = [a for a, _ in GENEROUS] * 2
+    rows = [MarkedItem("plants", a, float(m)) for a, m in zip(answers, rng.integers(0, 2, 24))]
+    checker = Checker([validate_rubric(QUESTION, "plants.yaml")], nlp=nlp).fit()
+    outcome = calibrate_rubrics(checker, rows)
+    (entry,) = outcome.questions
+    rubric = checker.rubric("plants")
+    strengths, listed = cal._strengths(checker, rubric, answers)
+    marks = np.array([r.mark for r in rows])
+    covered, partial, w = cal._fit(rubric, strengths, listed, marks, (0.5, 0.28), False)
+    in_sample = np.mean((cal._marks(rubric, cal._credits(strengths, listed, covered, partial), w)
+                         - marks) ** 2)
+    cv = cal._cross_validated(rubric, strengths, listed, marks, (0.5, 0.28), False)
+    assert np.mean((cv - marks) ** 2) >= in_sample
+    assert entry.cv_calibrated["n"] == 24
+    assert entry.cv_calibrated["exact"] == pytest.approx(np.mean(whole_marks(cv) == marks))
+
+
+def test_calibration_learns_a_generous_marker_and_applies_it(plants):
+    before = [plants.check("plants", a).score for a, _ in GENEROUS]
+    outcome = calibrate_rubrics(plants, marked(GENEROUS))
+    (entry,) = outcome.questions
+    assert entry.applied and outcome.changed == ["plants"]
+    assert entry.thresholds["covered"] < 0.5
+    # applied because its cross-validated error beats the current rubric's
+    assert "cross-validated" in entry.reason and entry.reason.endswith("applied")
+    assert entry.cv_calibrated["pearson"] >= entry.cv_current["pearson"]
+    calibrated = Checker(outcome.rubrics, nlp=plants.analyzer_.nlp).fit()
+    after = [calibrated.check("plants", a).score for a, _ in GENEROUS]
+    human = [m for _, m in GENEROUS]
+    assert sum(a == h for a, h in zip(after, human)) > sum(b == h for b, h in zip(before, human))
+    text = format_outcome(outcome)
+    assert "never in-sample" in text and "applied" in text
+    assert outcome_dict(outcome)["changed"] == ["plants"]
+
+
+def test_calibration_keeps_rubrics_it_cannot_improve(plants):
+    few = calibrate_rubrics(plants, marked(GENEROUS[:3]))
+    assert not few.changed and "at least 5" in few.questions[0].reason
+    too_high = calibrate_rubrics(plants, [MarkedItem("plants", a, 5) for a, _ in GENEROUS])
+    assert not too_high.changed and "max_score" in too_high.questions[0].reason
+    # a marker who agrees with the current thresholds already: nothing to gain
+    current = [(a, plants.check("plants", a).score) for a, _ in GENEROUS]
+    same = calibrate_rubrics(plants, marked(current))
+    assert not same.changed and "kept as it was" in same.questions[0].reason
+
+
+def test_weights_are_learned_only_when_asked(nlp):
+    data = dict(QUESTION, max_score=2, points=[
+        {"id": "light", "text": "Plants need sunlight.", "keywords": [["sunlight", "sun"]]},
+        {"id": "water", "text": "Plants need water.", "keywords": [["water"]]}])
+    checker = Checker([validate_rubric(data, "p.yaml")], nlp=nlp).fit()
+    # the marker gives both marks for light and nothing for water
+    rows = [("They need sunlight.", 2), ("The sun.", 2), ("Sunlight matters.", 2),
+            ("Water.", 0), ("They need water.", 0), ("Water them.", 0),
+            ("Sun and water.", 2), ("Nothing.", 0), ("Sunlight and water.", 2),
+            ("Only water.", 0)]
+    items = [MarkedItem("plants", a, m) for a, m in rows]
+    plain = calibrate_rubrics(checker, items)
+    assert plain.questions[0].weights is None
+    weighted = calibrate_rubrics(checker, items, weights=True)
+    weights = weighted.questions[0].weights
+    assert weights["light"] > weights["water"] > 0
+
+
+def test_write_in_place_keeps_a_backup_and_refuses_to_clobber_it(tmp_path, plants):
+    folder = tmp_path / "rubric"
+    folder.mkdir()
+    source = folder / "plants.yaml"
+    source.write_text(yaml.safe_dump(QUESTION), encoding="utf-8")
+    outcome = calibrate_rubrics(plants, marked(GENEROUS))
+    written = write_rubrics(outcome, {"plants": source})
+    assert written == [source]
+    backup = folder / "plants.yaml.bak"
+    assert yaml.safe_load(backup.read_text())["id"] == "plants"
+    assert "thresholds" not in yaml.safe_load(backup.read_text())
+    rubric = parse_rubric(source.read_text(), "plants.yaml")
+    assert rubric.thresholds == outcome.rubrics[0].thresholds
+    with pytest.raises(CalibrationWriteError) as info:
+        write_rubrics(outcome, {"plants": source})
+    assert "--force" in str(info.value)
+    write_rubrics(outcome, {"plants": source}, force=True)
+    assert not list(folder.glob(".*.tmp"))
+
+
+def test_write_beside_with_output(tmp_path, plants):
+    folder = tmp_path / "rubric"
+    folder.mkdir()
+    source = folder / "plants.yaml"
+    original = yaml.safe_dump(QUESTION)
+    source.write_text(original, encoding="utf-8")
+    outcome = calibrate_rubrics(plants, marked(GENEROUS))
+    out = tmp_path / "calibrated"
+    write_rubrics(outcome, {"plants": source}, output=out)
+    assert source.read_text() == original and not (folder / "plants.yaml.bak").exists()
+    assert parse_rubric((out / "plants.yaml").read_text(), "x").thresholds
+    with pytest.raises(CalibrationWriteError):
+        write_rubrics(outcome, {"plants": source}, output=out)
+    with pytest.raises(CalibrationWriteError):
+        write_rubrics(outcome, {"plants": source}, output=folder, force=True)
+
+
+def test_calibrate_command(tmp_path):
+    rubrics = tmp_path / "rubric"
+    shutil.copytree(RUBRIC_DIR, rubrics)
+    speech = load_directory(rubrics)[0]
+    rows = ["question_id,answer,mark"]
+    sample = [
+        (speech.model_answer, 6), ("Stalin was a dictator.", 0), ("Because he wanted to.", 0),
+        ("He wanted to weaken his rivals like Molotov, who were linked to the purges.", 1),
+        ("He wanted more power over his opponents.", 1),
+        ("It paved the way for reform and de-Stalinisation.", 1),
+        ("The speech was given in 1956.", 0),
+    ]
+    for answer, mark in sample:
+        rows.append(f"{speech.id},\"{answer}\",{mark}")
+    path = tmp_path / "marked.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    before = {p.name: p.read_bytes() for p in rubrics.iterdir()}
+    dry = runner.invoke(main, ["calibrate", str(path), "--rubrics", str(rubrics), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "cross-validation" in dry.output and "Nothing written" in dry.output
+    assert {p.name: p.read_bytes() for p in rubrics.iterdir()} == before
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["calibrate", str(path), "--rubrics", str(rubrics),
+                                  "--output", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"questions"' in result.output
+    bad = runner.invoke(main, ["calibrate", str(path), "--rubrics", str(rubrics),
+                               "--mark-column", "score"])
+    assert bad.exit_code == 2 and "no column 'score'" in bad.output
+    path.write_text("question_id,answer,mark\nnope,x,1\n", encoding="utf-8")
+    none = runner.invoke(main, ["calibrate", str(path), "--rubrics", str(rubrics)])
+    assert none.exit_code == 2 and "matches a rubric" in none.output
