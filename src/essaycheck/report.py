@@ -45,6 +45,7 @@ def _svg(figure, name: str, label: str) -> Markup:
         figure.savefig(buffer, format="svg", metadata={"Date": None})
     text = buffer.getvalue()
     text = text[text.index("<svg"):]
+    text = re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.DOTALL)
     text = re.sub(r'\bid="([^"]+)"', rf'id="{name}-\1"', text)
     text = re.sub(r'url\(#([^)]+)\)', rf'url(#{name}-\1)', text)
     text = re.sub(r'href="#([^"]+)"', rf'href="#{name}-\1"', text)
@@ -472,6 +473,7 @@ footer { color: var(--muted); font-size: 13px; padding: 10px 0 40px; }
 
 <section id="answers">
   <h2 style="margin-top: 30px">Answers in detail</h2>
+  {% if not summary.scored %}<p class="note">No answer was scored.</p>{% endif %}
   {% for q in questions %}
   {% for item in q.rows %}
     {% set r = item.result %}
