@@ -11,11 +11,15 @@ side, essaycheck and a plain whole-answer TF-IDF cosine baseline:
   quadratic weighted kappa on the three labels (Incorrect / Partially correct / Correct) with
   the two cut points chosen the same grouped, out-of-fold way.
 
-The matcher runs with its default settings on every data set: no per-data-set switch. A second
-block repeats the comparison after ``essaycheck calibrate``-style calibration on 20 marked
-answers per question, reported only on the other answers of each question (for both columns).
+The matcher runs with its default settings on every data set: no per-data-set switch. The
+point strength's weights (``matching.STRENGTH_WEIGHTS``) were chosen on these same rows, so a
+further column scores every question with weights chosen out of fold instead (GroupKFold by
+question over the three sets pooled, ``scripts/fit_strength.py``); targets are judged on the
+lower of the two. A second block repeats the comparison after ``essaycheck calibrate``-style
+calibration on 20 marked answers per question, reported only on the other answers of each
+question (for every column).
 
-    python scripts/eval_report.py                 # the table (about two minutes on 2 cores)
+    python scripts/eval_report.py                 # the table (about 25 seconds on 2 cores)
     python scripts/eval_report.py --write ACCURACY.md   # and record it
 """
 
@@ -34,6 +38,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 from essaycheck.analysis import Analyzer, build_pipeline  # noqa: E402
 from essaycheck.checker import Checker  # noqa: E402
@@ -247,12 +252,22 @@ def run(data_dir: Path, names: list[str], calibrated: bool = True, quiet: bool =
     analyzer = Analyzer(nlp)
     settings = MatchSettings(**overrides) if overrides else None
     report = {"datasets": {}, "settings": overrides or "MatchSettings() defaults"}
+    # The strength's weights (matching.STRENGTH_WEIGHTS) were chosen on these rows; so that no
+    # figure rests on weights fitted to the answers it reports, the same choice is also made
+    # out of fold (scripts/fit_strength.py: GroupKFold by question over the sets pooled).
+    out_of_fold = set(names) == set(DATASETS) and not overrides and alternatives
+    collected = {}
     for name in names:
         started = time.time()
         rows = load(data_dir, name)
         rubrics = build_rubrics(rows, analyzer, name, alternatives)
         checker = Checker(rubrics, nlp=nlp, settings=settings).fit()
         scores, marks = essaycheck_scores(checker, rows)
+        if out_of_fold:
+            import fit_strength
+
+            collected[name] = fit_strength.collect(data_dir, name, nlp, rows=rows,
+                                                   checker=checker)[0]
         base = baseline_scores(rows)
         entry = {"rows": len(rows), "questions": len(rubrics),
                  "points_per_rubric": round(float(np.mean([len(r.points) for r in rubrics])), 2),
@@ -275,23 +290,40 @@ def run(data_dir: Path, names: list[str], calibrated: bool = True, quiet: bool =
         if not quiet:
             print(f"[{name}: {len(rows)} answers, {len(rubrics)} questions, "
                   f"{entry['seconds']} s]", file=sys.stderr)
+    if out_of_fold:
+        import fit_strength
+
+        started = time.time()
+        oof, chosen = fit_strength.out_of_fold(collected, fit_strength.grid(),
+                                               fit_strength.folds(collected))
+        for name, c in collected.items():
+            report["datasets"][name]["weights_out_of_fold"] = figures(name, oof[name], c.rows)
+        report["weights_out_of_fold"] = [dict(zip(fit_strength.FEATURES, w)) for w in chosen]
+        if not quiet:
+            print(f"[weights chosen out of fold: {time.time() - started:.1f} s]",
+                  file=sys.stderr)
     return report
 
 
 def table(report: dict) -> str:
     lines = []
-    head = "| dataset | metric | baseline | essaycheck | target | met? |"
-    lines += [head, "|---|---|---|---|---|---|"]
+    oof = any("weights_out_of_fold" in e for e in report["datasets"].values())
+    head = "| dataset | metric | baseline | essaycheck |" + (
+        " essaycheck, weights out of fold |" if oof else "") + " target | met? |"
+    lines += [head, "|" + "---|" * (head.count("|") - 1)]
     for name, entry in report["datasets"].items():
         for metric, value in entry["essaycheck"].items():
             if metric not in METRIC_NAMES:
                 continue
             target = TARGETS.get((name, metric))
-            met = "" if target is None else ("yes" if value >= target else "no")
+            held = entry.get("weights_out_of_fold", {}).get(metric)
+            judged = value if held is None else min(value, held)
+            met = "" if target is None else ("yes" if judged >= target else "no")
             lines.append(f"| {DISPLAY[name]} | {METRIC_NAMES[metric]} | "
                          f"{format_figure(entry['baseline'][metric])} | "
                          f"{format_figure(value)} | "
-                         f"{'' if target is None else f'>= {target:.2f}'} | {met} |")
+                         + (f"{format_figure(held)} | " if oof else "")
+                         + f"{'' if target is None else f'>= {target:.2f}'} | {met} |")
     if any("calibration" in e for e in report["datasets"].values()):
         lines += ["", f"After calibration on {CALIBRATION_SAMPLE} marked answers per question "
                   "(figures on the other answers only):", "",

@@ -62,3 +62,17 @@ def test_missing_named_pipeline_is_a_clear_error():
     with pytest.raises(PipelineError) as info:
         build_pipeline("no_such_pipeline_xyz")
     assert "not installed" in str(info.value)
+
+
+def test_sentences_with_spaces_and_possessives_at_their_edges(analyzer):
+    analysis = analyzer.analyse("  Leading space. Stalin's cult!\n\n  ’s Another reason.  ")
+    content = [[analysis.lemmas[i] for i in range(a, b) if analysis.content[i]]
+               for a, b in analysis.sentences]
+    assert content == [["leading", "space"], ["stalin", "cult"], ["reason"]]
+    assert analysis.sentences[0][0] == 0 and analysis.sentences[-1][1] == len(analysis)
+
+
+def test_known_words_come_from_the_lemmatiser_table(analyzer):
+    known = analyzer.known_words
+    assert "things" in known and "thing" in known and "rehabilitated" in known
+    assert "rivels" not in known and "secrit" not in known and 42 not in known

@@ -39,6 +39,7 @@ GOOD = ("Khrushchev wanted to weaken his rivals like Molotov and Malenkov, who w
 def score(checker, monkeypatch, tmp_path):
     """Run `essaycheck score ...` in a temporary folder with the session's checker."""
     monkeypatch.setattr(cli, "load_checker", lambda rubrics_dir, pipeline: checker)
+    monkeypatch.setattr(cli, "load_rubrics", lambda rubrics_dir: checker.rubrics)
     monkeypatch.chdir(tmp_path)
 
     def run(*args):

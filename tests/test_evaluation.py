@@ -238,11 +238,8 @@ def _write_eval_set(folder, name, header, make_row):
                 writer.writerow(make_row(q, a))
 
 
-def test_eval_report_prints_the_table_on_small_data(tmp_path, capsys):
-    import importlib.util
-
-    from .conftest import ROOT
-
+def _small_eval_data(tmp_path):
+    """The three eval sets in miniature: six questions, six answers each."""
     topics = ["magnets attract iron", "plants need sunlight", "ice melts when heated",
               "sound is a vibration", "metals conduct electricity", "the moon orbits earth"]
 
@@ -272,6 +269,14 @@ def test_eval_report_prints_the_table_on_small_data(tmp_path, capsys):
     _write_eval_set(tmp_path, "saf-en-train.csv",
                     common + ["student_answer", "score", "score_max", "label", "tutor_feedback",
                               "answer_id"], saf)
+
+
+def test_eval_report_prints_the_table_on_small_data(tmp_path, capsys):
+    import importlib.util
+
+    from .conftest import ROOT
+
+    _small_eval_data(tmp_path)
     spec = importlib.util.spec_from_file_location("eval_report",
                                                   ROOT / "scripts" / "eval_report.py")
     module = importlib.util.module_from_spec(spec)
@@ -281,12 +286,44 @@ def test_eval_report_prints_the_table_on_small_data(tmp_path, capsys):
                       "after\n", encoding="utf-8")
     assert module.main(["--data", str(tmp_path), "--write", str(record)]) == 0
     out = capsys.readouterr().out
-    assert "| dataset | metric | baseline | essaycheck | target | met? |" in out
+    assert ("| dataset | metric | baseline | essaycheck | essaycheck, weights out of fold "
+            "| target | met? |") in out
     for expected in ("SciEntsBank | 2-way ROC AUC", "Beetle | 2-way accuracy",
                      "SAF (en) | Pearson r", "essaycheck calibrated"):
         assert expected in out
     # the answers that state the reference are the correct ones: a perfect ranking
-    assert "| SciEntsBank | 2-way ROC AUC | 1.00 | 1.00 |" in out
+    assert "| SciEntsBank | 2-way ROC AUC | 1.00 | 1.00 | 1.00 |" in out
     text = record.read_text(encoding="utf-8")
     assert "stale figures" not in text and text.endswith("after\n") and "| Beetle |" in text
     assert module.main(["--data", str(tmp_path / "missing")]) == 2
+
+
+def _script(name):
+    import importlib.util
+
+    from .conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fit_strength_scores_answers_as_the_checker_does(tmp_path, nlp):
+    _small_eval_data(tmp_path)
+    fit = _script("fit_strength")
+    sets, checkers = {}, {}
+    for name in ("scientsbank", "beetle", "saf"):
+        sets[name], checkers[name] = fit.collect(tmp_path, name, nlp)
+        # its vectorised scores are evaluation.credit of Checker.check, exactly
+        assert fit.self_check(sets[name], checkers[name]) < 1e-12
+    family = fit.grid()
+    assert all(abs(sum(w) - 1) < 1e-9 and w[0] >= 0.5 for w in family)
+    from essaycheck.matching import STRENGTH_WEIGHTS
+
+    assert tuple(w for _, w in STRENGTH_WEIGHTS) in family
+    # out of fold: each question is scored with weights chosen without it
+    fold = fit.folds(sets)
+    scores, chosen = fit.out_of_fold(sets, family, fold)
+    assert len(chosen) == fit.FOLDS and all(w in family for w in chosen)
+    assert {n: len(s) for n, s in scores.items()} == {n: 36 for n in sets}

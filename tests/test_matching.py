@@ -78,3 +78,119 @@ def test_question_words_rank_answers_but_never_earn_a_point(nlp):
     assert on_topic.confidence > off_topic.confidence
     blocks = checker.check("shadow", "It blocks the light.").points[0]
     assert blocks.status == COVERED
+
+
+def test_matched_terms_are_the_students_own_words(checker):
+    result = checker.check("secret-speech-1956",
+                           "He exposed the terror, so the victims were rehabilitated. His rivals "
+                           "were undermined, which strengthened his position.")
+    points = {p.point_id: p for p in result.points}
+    terror = points["expose-cult-and-terror"].matched_terms
+    rivals = points["weaken-rivals"].matched_terms
+    assert "rehabilitated" in terror and "victims" in terror
+    assert "rivals" in rivals and "undermined" in rivals
+    # never a lemma or a wildcard's prefix in place of what the student wrote
+    assert not {"rehabilit", "rival", "undermine", "^rehabilit"} & set(terror + rivals)
+    # a misspelt word shows as the word it was taken for
+    misspelt = checker.check("secret-speech-1956", "He wanted to weakin his rivels such as "
+                                                   "Molotov and strengthen his power.")
+    terms = {p.point_id: p for p in misspelt.points}["weaken-rivals"].matched_terms
+    assert {"weaken", "rival", "Molotov"} <= set(terms)
+
+
+def test_a_short_bare_list_is_capped_at_partial(checker):
+    result = checker.check("secret-speech-1956", "Socialism, party, humane.")
+    point = {p.point_id: p for p in result.points}["humane-socialism"]
+    assert point.status != COVERED
+    assert any("key words" in w for w in result.warnings)
+    sentence = checker.check("secret-speech-1956",
+                             "He wanted a more humane socialism than Stalin's.")
+    assert {p.point_id: p for p in sentence.points}["humane-socialism"].status == COVERED
+
+
+@pytest.mark.parametrize("answer, listed", [
+    ("Socialism, party, humane.", True),
+    ("Rivals, Molotov, weaken.", True),
+    ("The bulbs A and C", False),
+    ("terminal 1 is connected to the positive terminal", False),
+    ("A and C, because they are in the same path.", False),
+    ("Series, parallel.", False),
+])
+def test_what_counts_as_a_list_of_key_words(analyzer, answer, listed):
+    from essaycheck.matching import _looks_like_list
+
+    analysis = analyzer.analyse(answer)
+    assert _looks_like_list(analysis, 0, len(analysis)) is listed
+
+
+def test_strength_weights_are_documented_constants():
+    from essaycheck.matching import STRENGTH_WEIGHTS
+
+    weights = dict(STRENGTH_WEIGHTS)
+    assert list(weights) == ["coverage", "recall", "char_recall"]
+    assert sum(weights.values()) == pytest.approx(1.0)
+    settings = MatchSettings()
+    assert (settings.coverage_weight, settings.recall_weight, settings.char_weight) == \
+        tuple(weights.values())
+    # a point whose keyword groups are all met is covered on coverage alone
+    assert weights["coverage"] >= settings.covered
+
+
+def test_evidence_and_combine_give_the_strengths_match_reports(checker, analyzer):
+    """The evidence scripts/fit_strength.py fits the weights on is the evidence match uses."""
+    from essaycheck.matching import combine
+
+    from .test_checker import SPEECH_PARAPHRASE, THAW_PARAPHRASE
+
+    for question_id, text in [("secret-speech-1956", SPEECH_PARAPHRASE),
+                              ("thaw-significance", THAW_PARAPHRASE),
+                              ("secret-speech-1956", "Socialism, party, humane. He wanted to "
+                                                     "weaken his rivals.")]:
+        matcher = checker.matchers_[question_id]
+        settings = matcher.settings_
+        weights = (settings.coverage_weight, settings.recall_weight, settings.char_weight)
+        analysis = analyzer.analyse(text)
+        for match, rows in zip(matcher.match(analysis), matcher.evidence(analysis)):
+            strengths = []
+            for cov, rec, char, own, listed, grouped, _ in rows:
+                s = combine(cov, rec, char, own, grouped, weights, settings.partial)
+                strengths.append(min(s, settings.covered - 1e-6) if listed else s)
+            best = max(strengths)
+            assert match.strength == round(min(1.0, max(0.0, best)), 3)
+
+
+def test_character_ngrams_meet_a_misspelling_the_speller_misses(nlp):
+    rubric = validate_rubric({
+        "id": "leaf", "question": "What does a leaf use to make food?", "max_score": 1,
+        "model_answer": "Photosynthesis uses chlorophyll.",
+        "points": [{"id": "chlorophyll", "text": "Photosynthesis uses chlorophyll."}]},
+        "leaf.yaml")
+    checker = Checker([rubric], nlp=nlp).fit()
+    matcher = checker.matchers_["leaf"]
+    misspelt = checker.analyzer_.analyse("Fotosinthesis with chlorofil.")
+    unrelated = checker.analyzer_.analyse("Roots take water from the soil.")
+    char = max(row[2] for row in matcher.evidence(misspelt)[0])
+    assert char > 0.2
+    assert max(row[2] for row in matcher.evidence(unrelated)[0]) < char / 3
+    assert checker.check("leaf", "Fotosinthesis with chlorofil.").points[0].confidence > \
+        checker.check("leaf", "Roots take water from the soil.").points[0].confidence
+
+
+def test_character_ngrams_are_scikit_learns_char_wb():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from essaycheck.matching import CHAR_NGRAMS, _char_ngrams
+
+    words = ["rivals", "of", "a", "de-stalinisation"]
+    sklearn = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS).build_analyzer()
+    assert sorted(_char_ngrams(words)) == sorted(sklearn(" ".join(words)))
+
+
+def test_a_known_english_word_is_not_taken_for_a_misspelling(checker, analyzer):
+    assert "things" in analyzer.known_words and "rivels" not in analyzer.known_words
+    result = checker.check("thaw-significance", "People had more things and more freedom; "
+                                                "writers and poets were less censored.")
+    terms = {t for p in result.points for t in p.matched_terms}
+    assert "think" not in terms
+    # while a real misspelling of a rubric word is still read as that word
+    assert "censorship" in checker.matchers_["thaw-significance"]._spell("censorhip")

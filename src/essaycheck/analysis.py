@@ -115,7 +115,10 @@ class Analysis:
 
 def normalise_lemma(lemma: str) -> str:
     """Lower-case, straighten quotes and drop accents so 'Stalin’s' and 'stalins' meet."""
-    lemma = lemma.lower().translate(_APOSTROPHES)
+    lemma = lemma.lower()
+    if lemma.isascii():
+        return lemma
+    lemma = lemma.translate(_APOSTROPHES)
     if not lemma.isascii():
         lemma = "".join(c for c in unicodedata.normalize("NFKD", lemma)
                         if not unicodedata.combining(c))
@@ -125,9 +128,14 @@ def normalise_lemma(lemma: str) -> str:
 def analyse_doc(doc) -> Analysis:
     """Turn a spaCy ``Doc`` into an ``Analysis``."""
     lemmas, starts, ends, content, stop, negated = [], [], [], [], [], []
+    sentence_starts = []
     scope = 0
-    tokens = [t for t in doc]
+    new_sentence = True
+    tokens = list(doc)
+    last = len(tokens) - 1
     for i, token in enumerate(tokens):
+        if token.is_sent_start:
+            new_sentence = True
         if token.is_space:
             continue
         text = token.text
@@ -137,14 +145,17 @@ def analyse_doc(doc) -> Analysis:
             continue
         lower = normalise_lemma(text)
         is_cue = lower in NEGATION_CUES or lemma in NEGATION_CUES
-        if is_cue and i + 1 < len(tokens) and tokens[i + 1].lower_ in NOT_NEGATING_NEXT:
+        if is_cue and i < last and tokens[i + 1].lower_ in NOT_NEGATING_NEXT:
             is_cue = False
         is_stop = token.is_stop or is_cue
-        is_word = token.is_alpha or token.like_num or (any(c.isalpha() for c in text) and
-                                                       not token.is_punct)
-        if token.is_sent_start:
-            scope = 0
-        if token.is_punct or lemma in SCOPE_BREAKERS:
+        is_punct = token.is_punct
+        is_word = token.is_alpha or token.like_num or (not is_punct and
+                                                       any(c.isalpha() for c in text))
+        if new_sentence:
+            # the first token of a sentence (kept tokens only: spaces never start one)
+            sentence_starts.append(len(lemmas))
+            new_sentence = False
+        if token.is_sent_start or is_punct or lemma in SCOPE_BREAKERS:
             scope = 0
         negated.append(scope > 0 and not is_cue)
         if is_cue:
@@ -152,23 +163,31 @@ def analyse_doc(doc) -> Analysis:
         elif scope:
             scope -= 1
         lemmas.append(lemma)
-        starts.append(token.idx)
-        ends.append(token.idx + len(text))
+        idx = token.idx
+        starts.append(idx)
+        ends.append(idx + len(text))
         stop.append(is_stop)
         content.append(is_word and not is_stop and len(lemma) > 1)
-    sentences = []
-    position = 0
-    for sent in doc.sents:
-        first = position
-        while position < len(starts) and starts[position] < sent.end_char:
-            position += 1
-        if position > first:
-            sentences.append((first, position))
+    bounds = sentence_starts + [len(lemmas)]
+    sentences = tuple((a, b) for a, b in zip(bounds, bounds[1:]) if b > a)
     return Analysis(
         text=doc.text, lemmas=tuple(lemmas), starts=tuple(starts), ends=tuple(ends),
         content=tuple(content), negated=tuple(negated), stop=tuple(stop),
-        sentences=tuple(sentences),
+        sentences=sentences,
     )
+
+
+class KnownWords:
+    """Membership in a spaCy lemma lookup table: its forms (kept only as hashes by spaCy, so
+    asked through the table) and its lemmas."""
+
+    def __init__(self, table=None) -> None:
+        self._table = table
+        self._lemmas = frozenset(str(v).lower() for v in table.values()) if table else frozenset()
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and (word in self._lemmas or (
+            self._table is not None and word in self._table))
 
 
 class Analyzer:
@@ -176,6 +195,20 @@ class Analyzer:
 
     def __init__(self, nlp) -> None:
         self.nlp = nlp
+        self._known_words: KnownWords | None = None
+
+    @property
+    def known_words(self) -> "KnownWords":
+        """English word forms the pipeline's lookup lemmatiser knows (the forms and lemmas of
+        its table): a word here is not a misspelling. Knows nothing for a pipeline without a
+        lookup table."""
+        if self._known_words is None:
+            try:
+                table = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+            except (KeyError, ValueError, AttributeError):
+                table = None
+            self._known_words = KnownWords(table)
+        return self._known_words
 
     def analyse(self, text: str) -> Analysis:
         """Analyse one text."""

@@ -32,15 +32,23 @@ def fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
+def load_rubrics(rubrics_dir: Path):
+    """The validated rubrics in a folder, or a clear error and exit."""
+    from .loader import load_directory
+
+    try:
+        return load_directory(rubrics_dir)
+    except RubricError as exc:
+        fail(f"the rubrics in {rubrics_dir} are not valid:\n{exc}\n"
+             f"Run 'essaycheck rubric check {rubrics_dir}' for details.")
+
+
 def load_checker(rubrics_dir: Path, pipeline: str | None):
     """A fitted Checker for the rubric folder, or a clear error and exit."""
     from .checker import Checker
 
     try:
-        return Checker.from_directory(rubrics_dir, pipeline=pipeline)
-    except RubricError as exc:
-        fail(f"the rubrics in {rubrics_dir} are not valid:\n{exc}\n"
-             f"Run 'essaycheck rubric check {rubrics_dir}' for details.")
+        return Checker(load_rubrics(rubrics_dir), pipeline=pipeline).fit()
     except EssaycheckError as exc:
         fail(str(exc))
 
@@ -248,14 +256,17 @@ def score_command(answers, output, report, fmt, jobs, question_column, answer_co
             option = {"question id": "--question-column", "answer": "--answer-column"}
             hint = f" (or pass {option[exc.role]} NAME)" if exc.role in option else ""
             fail(f"{exc}{hint}")
-        checker = load_checker(rubrics_dir, pipeline)
-        summary = batch.ClassSummary(checker.rubrics_)
         if jobs > 1:
-            results = batch.score_rows_parallel(checker.rubrics, rows, rows.layout, jobs,
-                                                pipeline=checker.pipeline,
-                                                settings=checker.settings)
+            # the workers each build the pipeline; this process only needs the rubrics
+            rubric_list = load_rubrics(rubrics_dir)
+            results = batch.score_rows_parallel(rubric_list, rows, rows.layout, jobs,
+                                                pipeline=pipeline)
         else:
+            checker = load_checker(rubrics_dir, pipeline)
+            rubric_list = checker.rubrics
             results = batch.score_rows(checker, rows, rows.layout)
+        rubrics_by_id = {item.id: item for item in rubric_list}
+        summary = batch.ClassSummary(rubrics_by_id)
         from tqdm import tqdm
 
         progress = tqdm(total=answers.stat().st_size, unit="B", unit_scale=True,
@@ -265,7 +276,7 @@ def score_command(answers, output, report, fmt, jobs, question_column, answer_co
         try:
             with progress, atomic_writer(output, newline="" if fmt == "csv" else "\n",
                                          encoding="utf-8-sig" if bom else "utf-8") as out:
-                writer = (batch.CsvResultWriter(out, rows.layout, checker.rubrics_)
+                writer = (batch.CsvResultWriter(out, rows.layout, rubrics_by_id)
                           if fmt == "csv" else batch.JsonLinesWriter(out, rows.layout))
                 for item in results:
                     writer.write(item)

@@ -1,4 +1,21 @@
-"""Matching one answer against the points of one rubric: keyword evidence plus TF-IDF similarity.
+"""Matching one answer against the points of one rubric: keyword groups, word recall and
+character n-grams.
+
+A point's *strength* in a segment of the answer (a sentence, or two neighbouring ones) is a
+weighted sum of three pieces of evidence, each from 0 to 1 (see ``STRENGTH_WEIGHTS``):
+
+- **coverage**: the weighted share of the point's keyword groups that the segment meets;
+- **recall**: the share of the point's content words (lemmas, or a shared light stem) that the
+  segment uses, the question's own words counting ``question_weight``;
+- **char_recall**: the IDF-weighted share of the character 3- to 5-grams of the point's words
+  (scikit-learn's ``char_wb`` n-grams, IDF from the rubric) that the segment's words contain,
+  which meets morphology and misspellings half-way ("rehabilitated" / "rehabilitation").
+
+The weights were chosen by grouped cross-validation on human-marked data
+(``scripts/fit_strength.py``; figures in ACCURACY.md), not set by hand, and are plain constants:
+nothing is fitted at run time. Two rules then cap the strength: a segment that is a bare list of
+key words stays below "covered", and one that uses nothing but the question's own words stays
+below half of "partial" (copying the question earns nothing).
 
 ``PointMatcher`` follows scikit-learn's conventions: ``__init__`` stores settings, ``fit`` learns
 from the rubric (its points, model answer, question and context, never from answers), and
@@ -10,18 +27,75 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz.distance import OSA
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .analysis import Analysis, Analyzer
+from .analysis import Analysis, Analyzer, normalise_lemma
 from .results import COVERED, MISSED, PARTIAL
 from .rubric import Rubric
 
 NEGATED = "not:"
 STEM = "~"
 _LIST_SEPARATORS = re.compile(r"[,;\n/•·|]+")
+
+#: Evidence -> strength: (feature, weight) pairs, summing to 1. Chosen by 5-fold cross-validation
+#: grouped by question over SciEntsBank, Beetle and SAF, among weightings that give coverage at
+#: least the "covered" threshold (so a point whose keyword groups are all met is covered), by
+#: ``scripts/fit_strength.py``, which reproduces them from ../shared/eval. Not fitted at run time.
+STRENGTH_WEIGHTS = (("coverage", 0.5), ("recall", 0.25), ("char_recall", 0.25))
+_WEIGHTS = dict(STRENGTH_WEIGHTS)
+#: Character n-gram lengths (scikit-learn's ``char_wb`` analyser: within words, space-padded).
+CHAR_NGRAMS = (3, 5)
+_CACHE_LIMIT = 200_000
+_GRAM_CACHE_LIMIT = 20_000
+_NO_GRAMS: frozenset[str] = frozenset()
+#: marks the n-grams of a negated word, so they meet only negated words
+NEGATED_GRAM = "!"
+
+
+def combine(coverage: float, recall: float, char: float, own: bool, grouped: bool,
+            weights: tuple[float, float, float], partial: float) -> float:
+    """A point's strength in a segment from its evidence: the weighted sum (coverage, recall,
+    char_recall; a wording without keyword groups shares coverage's weight out between the
+    other two), capped below half of ``partial`` when only the question's words are there."""
+    coverage_weight, recall_weight, char_weight = weights
+    if grouped:
+        strength = coverage_weight * coverage + recall_weight * recall + char_weight * char
+    else:
+        rest = recall_weight + char_weight
+        strength = (recall_weight * recall + char_weight * char) / rest if rest else recall
+    if not own:
+        # nothing but the question's own words: never enough to make a point
+        strength = min(strength, partial / 2)
+    return strength
+
+
+@lru_cache(maxsize=50_000)
+def word_grams(word: str, negated: bool = False) -> frozenset[str]:
+    """A word's character n-grams as written (normalised), marked when the word is negated so
+    that they meet only negated words. Cached for the process, shared by every rubric."""
+    grams = _char_ngrams([normalise_lemma(word)])
+    return frozenset(NEGATED_GRAM + g for g in grams) if negated else frozenset(grams)
+
+
+def _char_ngrams(words) -> list[str]:
+    """Character n-grams of each word, space-padded, as scikit-learn's ``char_wb`` makes
+    them (a word shorter than an n-gram counts once, whole)."""
+    low, high = CHAR_NGRAMS
+    grams = []
+    for word in words:
+        padded = f" {word} "
+        length = len(padded)
+        for n in range(low, high + 1):
+            if length <= n:
+                grams.append(padded)
+                break
+            grams.extend(padded[i:i + n] for i in range(length - n + 1))
+    return grams
 
 
 @dataclass(frozen=True)
@@ -32,10 +106,12 @@ class MatchSettings:
     covered: float = 0.5
     #: strength at or above which a point counts as partly made
     partial: float = 0.28
-    #: share of the strength that comes from keyword evidence; the rest is TF-IDF similarity
-    keyword_weight: float = 0.6
-    #: cosine similarity that counts as a full match on its own
-    similarity_full: float = 0.6
+    #: weight of keyword-group coverage in the strength (``STRENGTH_WEIGHTS``)
+    coverage_weight: float = _WEIGHTS["coverage"]
+    #: weight of the recall of the point's content words
+    recall_weight: float = _WEIGHTS["recall"]
+    #: weight of the recall of the point's character n-grams
+    char_weight: float = _WEIGHTS["char_recall"]
     #: sentences per window when a point is made across neighbouring sentences
     window: int = 2
     #: shortest word that misspelling tolerance applies to
@@ -75,12 +151,26 @@ class _Form:
     groups: list[list[tuple[tuple[str, bool], ...]]]  # group -> alternatives -> patterns
     group_weights: list[float]
     group_labels: list[str]
-    vector: dict[str, float]
     words: list[tuple[str, str, float]]  # recall: (feature, stem feature, weight)
     words_total: float
     own_words: float  # total weight of the words that are not in the question
+    grams: dict[str, float] = field(default_factory=dict)  # char n-gram -> IDF
+    grams_total: float = 0.0
+    weights_total: float = 0.0
+    word_weights: dict[str, float] = field(default_factory=dict)  # recall, by feature
+    word_set: frozenset[str] = frozenset()
+    stem_set: frozenset[str] = frozenset()
+    stem_words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # stem -> features
     curated: bool = False  # keyword groups written by a teacher: matched as written
     index: list | None = None  # per group: look-up keys of one-word alternatives
+
+
+class _Segment(NamedTuple):
+    """What a segment of the answer offers as evidence."""
+
+    features: set[str]  # keyword features: lemmas, stems, bigrams, wildcard prefixes
+    asked: set[str]  # the question's words it uses
+    grams: set[str]  # character n-grams of its content words (the points' only)
 
 
 @dataclass
@@ -111,41 +201,6 @@ def _stem_feature(feature: str) -> str:
     return STEM + stem(feature)
 
 
-def keyword_features(analysis: Analysis, start: int, end: int, demoted: frozenset[str],
-                     normalise=None, stems: bool = False) -> set[str]:
-    """Every word lemma in tokens start..end (``not:``-marked under negation), for keywords;
-    with ``stems``, also each content word's stem marked ``~``."""
-    features = set()
-    for i in range(start, end):
-        lemma = analysis.lemmas[i]
-        if not any(c.isalnum() for c in lemma):
-            continue
-        if normalise is not None and analysis.content[i]:
-            lemma = normalise(lemma)
-        if lemma in demoted:
-            continue
-        feature = NEGATED + lemma if analysis.negated[i] else lemma
-        features.add(feature)
-        if stems and analysis.content[i]:
-            features.add(_stem_feature(feature))
-    return features
-
-
-def question_features(analysis: Analysis, start: int, end: int, question: frozenset[str],
-                      normalise=None) -> set[str]:
-    """The question's words that tokens start..end use (``not:``-marked under negation)."""
-    features = set()
-    for i in range(start, end):
-        if not analysis.content[i]:
-            continue
-        lemma = analysis.lemmas[i]
-        if normalise is not None:
-            lemma = normalise(lemma)
-        if lemma in question:
-            features.add(NEGATED + lemma if analysis.negated[i] else lemma)
-    return features
-
-
 def token_features(analysis: Analysis, start: int, end: int, demoted: frozenset[str],
                    normalise=None) -> list[str]:
     """Content lemmas (``not:``-marked under negation) and their bigrams for tokens start..end."""
@@ -171,7 +226,7 @@ class PointMatcher:
 
     # -- fitting -------------------------------------------------------------------------
     def fit(self, rubric: Rubric, analyzer: Analyzer) -> "PointMatcher":
-        """Learn vocabulary, IDF weights and point vectors from the rubric alone."""
+        """Learn vocabulary, IDF weights and the points' evidence from the rubric alone."""
         settings = (self.settings or MatchSettings()).with_thresholds(rubric.thresholds)
         self.settings_ = settings
         self.rubric_id_ = rubric.id
@@ -196,9 +251,21 @@ class PointMatcher:
 
         vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, lowercase=False)
         vectorizer.fit(corpus or [["empty"]])
-        self.vectorizer_ = vectorizer
-        self.idf_ = dict(zip(vectorizer.get_feature_names_out(), vectorizer.idf_))
+        self.idf_ = dict(zip(vectorizer.get_feature_names_out(), map(float, vectorizer.idf_)))
         self.unseen_idf_ = float(max(vectorizer.idf_)) if len(vectorizer.idf_) else 1.0
+
+        # Character n-grams: IDF from the rubric's own texts, word by word (as ``char_wb``).
+        char_docs = []
+        for doc in point_docs + [d for docs in accept_docs for d in docs] + background \
+                + [question]:
+            for a, b in doc.sentences:
+                words = [normalise_lemma(doc.text[doc.starts[i]:doc.ends[i]])
+                         for i in range(a, b) if doc.content[i]]
+                if words:
+                    char_docs.append(words)
+        chars = TfidfVectorizer(analyzer=_char_ngrams, lowercase=False)
+        chars.fit(char_docs or [["empty"]])
+        self.char_idf_ = dict(zip(chars.get_feature_names_out(), map(float, chars.idf_)))
 
         decisive = list(point_docs)
         for docs in accept_docs:
@@ -212,15 +279,20 @@ class PointMatcher:
         for doc in decisive:
             vocabulary.update(doc.lemmas)
         self.vocabulary_ = frozenset(vocabulary)
+        # A word the lemmatiser knows is an English word, not a misspelling ("things" is not
+        # a misspelt "think").
+        self.known_words_ = analyzer.known_words
         # Misspellings are mapped onto the words that decide points, not onto all the context.
         targets = set()
         for doc in decisive:
             targets.update(doc.lemmas[i] for i in range(len(doc)) if doc.content[i])
         self.fuzzy_targets_ = {}
-        for target in targets:
+        for target in sorted(targets):  # sorted: ties resolve the same in every process
             if len(target) >= settings.fuzzy_min_length and target.isalpha():
                 self.fuzzy_targets_.setdefault(target[0], []).append(target)
         self._spelling_cache: dict[str, str] = {}
+        self._stem_cache: dict[str, str] = {}
+        self._gram_cache: dict[tuple[str, bool], frozenset[str]] = {}
 
         self.points_ = []
         for point, doc, accepted, groups in zip(rubric.points, point_docs, accept_docs,
@@ -228,6 +300,10 @@ class PointMatcher:
             forms = [self._form(doc, groups, point.keywords)]
             forms.extend(self._form(other, [], ()) for other in accepted)
             self.points_.append(_PointModel(point.id, forms))
+        # Only the points' own n-grams can count, so an answer's words keep just those.
+        self.char_vocabulary_ = frozenset(
+            gram for point_model in self.points_ for form in point_model.forms
+            for gram in form.grams)
         # Lengths of the wildcard prefixes: a segment lists its words' prefixes of just these
         # lengths, so a wildcard is one set look-up rather than a scan of the segment.
         lengths = set()
@@ -244,11 +320,6 @@ class PointMatcher:
         return self
 
     def _form(self, doc: Analysis, alt_groups, raw_groups) -> _Form:
-        features = token_features(doc, 0, len(doc), self.demoted_)
-        for group in alt_groups:
-            for alt in group:
-                features.extend(token_features(alt, 0, len(alt), frozenset()))
-        vector = self._vector(features)
         groups, weights, labels = [], [], []
         if alt_groups:
             for raw_group, group in zip(raw_groups, alt_groups):
@@ -277,11 +348,15 @@ class PointMatcher:
         # Word recall: every content word of the wording; the question's words count less.
         words, seen_words = [], set()
         own = asked = 0.0
+        grams: dict[str, float] = {}
         for i in range(len(doc)):
             lemma = doc.lemmas[i]
             if not doc.content[i]:
                 continue
             feature = NEGATED + lemma if doc.negated[i] else lemma
+            if lemma not in self.demoted_:
+                for gram in word_grams(doc.text[doc.starts[i]:doc.ends[i]], doc.negated[i]):
+                    grams[gram] = self.char_idf_.get(gram.lstrip(NEGATED_GRAM), 1.0)
             if feature in seen_words:
                 continue
             seen_words.add(feature)
@@ -296,18 +371,17 @@ class PointMatcher:
             # a point in the question's own words: they are all it can be recognised by
             words = [(f, sf, 1.0) for f, sf, _ in words]
             own = float(len(words))
-        return _Form(groups, weights, labels, vector, words, own + asked if own else own, own,
+        stem_words: dict[str, tuple[str, ...]] = {}
+        for feature, stem_feature, _ in words:
+            stem_words[stem_feature] = stem_words.get(stem_feature, ()) + (feature,)
+        return _Form(groups, weights, labels, words, own + asked if own else own, own,
+                     grams=grams, grams_total=sum(grams.values()),
+                     weights_total=sum(weights),
+                     word_weights={f: w for f, _, w in words},
+                     word_set=frozenset(f for f, _, _ in words),
+                     stem_set=frozenset(stem_words), stem_words=stem_words,
                      curated=bool(alt_groups),
                      index=[_group_index(alternatives) for alternatives in groups])
-
-    def _vector(self, features: list[str]) -> dict[str, float]:
-        counts: dict[str, int] = {}
-        for feature in features:
-            counts[feature] = counts.get(feature, 0) + 1
-        vector = {f: (1.0 + math.log(c)) * self.idf_.get(f, self.unseen_idf_)
-                  for f, c in counts.items()}
-        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-        return {f: v / norm for f, v in vector.items()}
 
     # -- matching ------------------------------------------------------------------------
     def _spell(self, lemma: str) -> str:
@@ -317,7 +391,7 @@ class PointMatcher:
             return cached
         result = lemma
         if (len(lemma) >= self.settings_.fuzzy_min_length and lemma not in self.vocabulary_
-                and lemma.isalpha()):
+                and lemma.isalpha() and lemma not in self.known_words_):
             best, best_distance = None, 3
             # an unknown plural ("rivels") is compared without its "s" too
             forms = (lemma, lemma[:-1]) if lemma.endswith("s") else (lemma,)
@@ -328,78 +402,235 @@ class PointMatcher:
                     best, best_distance = target, distance
             if best is not None:
                 result = best
-        if len(self._spelling_cache) < 200_000:
+        if len(self._spelling_cache) < _CACHE_LIMIT:
             self._spelling_cache[lemma] = result
         return result
 
-    def _strength(self, form: _Form, features: set[str], asked: set[str],
-                  vector: dict[str, float]) -> tuple[float, list[str], bool]:
-        """How strongly one segment makes one wording of a point, from 0 to 1."""
-        settings = self.settings_
-        coverage, terms, negated = _coverage(form, features, settings.stems)
-        small, large = ((form.vector, vector) if len(form.vector) <= len(vector)
-                        else (vector, form.vector))
-        cosine = sum(w * large.get(f, 0.0) for f, w in small.items())
-        hit = own_hit = 0.0
-        for feature, stem_feature, weight in form.words:
-            if feature in features or feature in asked or (
-                    settings.stems and stem_feature in features):
-                hit += weight
-                if feature not in asked:
-                    own_hit += weight
+    def _stem(self, feature: str) -> str:
+        cached = self._stem_cache.get(feature)
+        if cached is None:
+            cached = _stem_feature(feature)
+            if len(self._stem_cache) < _CACHE_LIMIT:
+                self._stem_cache[feature] = cached
+        return cached
+
+    def _grams(self, word: str, negated: bool) -> frozenset[str]:
+        """A word's character n-grams that some point of the rubric has (cached, bounded)."""
+        key = (word, negated)
+        cached = self._gram_cache.get(key)
+        if cached is None:
+            cached = word_grams(word, negated) & self.char_vocabulary_ or _NO_GRAMS
+            if len(self._gram_cache) < _GRAM_CACHE_LIMIT:
+                self._gram_cache[key] = cached
+        return cached
+
+    def _sentence(self, analysis: Analysis, start: int, end: int, spelled: list[str],
+                  words: list[bool]) -> _Segment:
+        """The evidence tokens start..end offer: keyword features (lemmas, ``not:``-marked
+        under negation, stems, bigrams, wildcard prefixes), question words, n-grams."""
+        stems = self.settings_.stems
+        lengths = self.prefix_lengths_
+        features: set[str] = set()
+        asked: set[str] = set()
+        grams: set[str] = set()
+        unigrams = []
+        content, negated = analysis.content, analysis.negated
+        for i in range(start, end):
+            if not words[i]:
+                continue
+            lemma = spelled[i]
+            feature = NEGATED + lemma if negated[i] else lemma
+            if lemma in self.demoted_:
+                if content[i]:
+                    asked.add(feature)
+                continue
+            features.add(feature)
+            for length in lengths:
+                if length > len(feature):
+                    break
+                features.add(PREFIX + feature[:length])
+            if content[i]:
+                unigrams.append(feature)
+                if stems:
+                    features.add(self._stem(feature))
+                grams.update(self._grams(analysis.text[analysis.starts[i]:analysis.ends[i]],
+                                         negated[i]))
+        features.update(f"{a} {b}" for a, b in zip(unigrams, unigrams[1:]))
+        return _Segment(features, asked, grams)
+
+    def _evidence(self, form: _Form, segment: _Segment) -> tuple[float, float, float, bool]:
+        """One segment's evidence for one wording of a point: coverage, recall, char_recall
+        (each 0 to 1), and whether any of the point's own words or keywords is there."""
+        stems = self.settings_.stems
+        features = segment.features
+        coverage = _coverage_value(form, features, stems) if form.groups else 0.0
+        weight = form.word_weights
+        found = features & form.word_set
+        if stems:
+            for stem_feature in form.stem_set.intersection(features):
+                found.update(form.stem_words[stem_feature])
+        own_hit = sum(map(weight.__getitem__, found))
+        hit = own_hit + sum(map(weight.__getitem__, (form.word_set & segment.asked) - found))
         recall = hit / form.words_total if form.words_total else 0.0
-        similarity = max(min(1.0, cosine / settings.similarity_full), recall)
-        if form.groups:
-            strength = (settings.keyword_weight * coverage
-                        + (1 - settings.keyword_weight) * similarity)
-        else:
-            strength = similarity
-        if not (coverage or cosine > 1e-9 or own_hit):
-            # nothing but the question's own words: never enough to make a point
-            strength = min(strength, settings.partial / 2)
-        return strength, terms, negated
+        char = 0.0
+        if form.grams_total:
+            grams = form.grams
+            char = sum(map(grams.__getitem__, grams.keys() & segment.grams)) / form.grams_total
+        return coverage, recall, char, bool(coverage or own_hit)
+
+    def evidence(self, analysis: Analysis) -> list[list[tuple]]:
+        """Per point, the raw evidence of every (wording, segment) pair: ``(coverage,
+        recall, char_recall, own, listed, grouped, sentences)``, where ``own`` tells whether
+        any of the point's own words or keywords is there, ``listed`` whether the segment is a
+        list of key words and ``grouped`` whether the wording has keyword groups. What
+        ``match`` weighs with ``combine``; scripts/fit_strength.py fits the weights on it."""
+        segments = self._segments(analysis)
+        return [[self._evidence(form, segment) + (listed, bool(form.groups), last - first)
+                 for form in point.forms for first, last, segment, listed in segments]
+                for point in self.points_]
+
+    def _tokens(self, analysis: Analysis) -> tuple[list[str], list[bool]]:
+        """Per token: the lemma after spelling (content words only), and whether it is a word
+        at all (not punctuation)."""
+        spelled, words = [], []
+        for lemma, content in zip(analysis.lemmas, analysis.content):
+            if content:
+                spelled.append(self._spell(lemma))
+                words.append(True)
+            else:
+                spelled.append(lemma)
+                words.append(any(c.isalnum() for c in lemma))
+        return spelled, words
+
+    def _segments(self, analysis: Analysis, tokens=None
+                  ) -> list[tuple[int, int, _Segment, bool]]:
+        """Single sentences and windows of neighbouring ones, with their evidence."""
+        spelled, words = tokens or self._tokens(analysis)
+        sentences = [self._sentence(analysis, a, b, spelled, words)
+                     for a, b in analysis.sentences]
+        segments = []
+        for first, last in _segments(analysis, self.settings_.window):
+            if last - first == 1:
+                segment = sentences[first]
+            else:
+                parts = sentences[first:last]
+                segment = _Segment(set().union(*(p.features for p in parts)),
+                                   set().union(*(p.asked for p in parts)),
+                                   set().union(*(p.grams for p in parts)))
+            start, end = analysis.sentences[first][0], analysis.sentences[last - 1][1]
+            segments.append((first, last, segment,
+                             _looks_like_list(analysis, start, end, words)))
+        return segments
 
     def match(self, analysis: Analysis) -> list[PointMatch]:
         """Match every point of the rubric against one analysed answer."""
         settings = self.settings_
-        segments = _segments(analysis, settings.window)
-        seg_data = []
-        for first, last in segments:
-            start, end = analysis.sentences[first][0], analysis.sentences[last - 1][1]
-            features = token_features(analysis, start, end, self.demoted_, self._spell)
-            listed = _looks_like_list(analysis, start, end)
-            keywords = keyword_features(analysis, start, end, self.demoted_, self._spell,
-                                        settings.stems)
-            keywords.update(f for f in features if " " in f)
-            if self.prefix_lengths_:
-                keywords.update(_prefixes(keywords, self.prefix_lengths_))
-            asked = question_features(analysis, start, end, self.demoted_, self._spell)
-            seg_data.append((first, last, keywords, asked, self._vector(features), listed))
-
+        weights = (settings.coverage_weight, settings.recall_weight, settings.char_weight)
+        tokens = self._tokens(analysis)
+        segments = self._segments(analysis, tokens)
         matches = []
         for point in self.points_:
-            best = None
-            for first, last, feature_set, asked, vector, listed in seg_data:
-                for form in point.forms:
-                    strength, terms, negated = self._strength(form, feature_set, asked, vector)
-                    if listed:
-                        strength = min(strength, settings.covered - 1e-6)
-                    key = (strength, -(last - first))
-                    if best is None or key > best[0]:
-                        best = (key, first, last, terms, listed, negated)
+            best = self._best(point, segments, weights)
             if best is None:
                 matches.append(PointMatch(point.id, MISSED, 0.0, (), ()))
                 continue
-            (strength, _), first, last, terms, listed, negated = best
+            strength, first, last, segment, form, listed = best
             status = (COVERED if strength >= settings.covered
                       else PARTIAL if strength >= settings.partial else MISSED)
+            _, found, negated = _coverage(form, segment.features, settings.stems)
+            terms: tuple[str, ...] = ()
             spans: tuple[tuple[int, int], ...] = ()
             if status != MISSED:
-                spans = _evidence_spans(analysis, first, last, terms, self._spell)
+                found.extend(feature for feature, stem_feature, weight in form.words
+                             if (feature in segment.features
+                                 or settings.stems and stem_feature in segment.features)
+                             and feature not in found)
+                evidence = self._term_tokens(analysis, first, last, found, tokens)
+                terms = self._surface_terms(analysis, evidence, tokens)
+                spans = _evidence_spans(analysis, first, last, evidence)
             matches.append(PointMatch(point.id, status, round(min(1.0, max(0.0, strength)), 3),
-                                      tuple(terms) if status != MISSED else (), spans,
-                                      listed, negated and status == MISSED))
+                                      terms, spans, listed, negated and status == MISSED))
         return matches
+
+    def _best(self, point: _PointModel, segments, weights):
+        """The segment and wording that make the point most strongly: ``(strength, first,
+        last, segment, wording, listed)``, or None for an answer with no words.
+
+        The first of the strongest in segment order wins, so a single sentence beats a window
+        of two that is no stronger. Evidence only grows with the segment, so a sentence can be
+        as strong as the strongest window only if every window holding it is: the others are
+        not scored (the result is the same as scoring every segment, only faster)."""
+        settings = self.settings_
+        cap = settings.covered - 1e-6
+
+        def score(index):
+            segment, listed = segments[index][2], segments[index][3]
+            top = raw = None
+            for form in point.forms:
+                strength = combine(*self._evidence(form, segment), bool(form.groups), weights,
+                                   settings.partial)
+                raw = strength if raw is None else max(raw, strength)
+                if listed:
+                    strength = min(strength, cap)
+                if top is None or strength > top[0]:
+                    top = (strength, form)
+            return top[0], raw, top[1]
+
+        singles = [i for i, (first, last, _, _) in enumerate(segments) if last - first == 1]
+        windows = [i for i, (first, last, _, _) in enumerate(segments) if last - first > 1]
+        scored = {i: score(i) for i in windows}
+        strongest = max((scored[i][0] for i in windows), default=None)
+        if strongest is not None and strongest <= 0:
+            scored[singles[0]] = (0.0, 0.0, point.forms[0])  # nothing anywhere: the first
+        else:
+            bound = {i: math.inf for i in singles}
+            for i in windows:
+                first, last = segments[i][0], segments[i][1]
+                for single in range(first, last):
+                    bound[single] = min(bound[single], scored[i][1])
+            for i in singles:
+                if strongest is None or bound[i] >= strongest:
+                    scored[i] = score(i)
+        best = None
+        for i in sorted(scored):
+            first, last, segment, listed = segments[i]
+            key = (scored[i][0], -(last - first))
+            if best is None or key > best[0]:
+                best = (key, first, last, segment, scored[i][2], listed)
+        if best is None:
+            return None
+        (strength, _), first, last, segment, form, listed = best
+        return strength, first, last, segment, form, listed
+
+    def _term_tokens(self, analysis: Analysis, first: int, last: int, found: list[str],
+                     tokens: tuple[list[str], list[bool]]) -> list[int]:
+        """Indices of the tokens in sentences first..last that are the matched terms: the
+        same lemma (after spelling), the same light stem, or a wildcard's prefix."""
+        spelled, words = tokens
+        wanted, prefixes = _wanted(found)
+        stems = {self._stem(w) for w in wanted} if self.settings_.stems else set()
+        start, end = analysis.sentences[first][0], analysis.sentences[last - 1][1]
+        text, starts, ends, content = analysis.text, analysis.starts, analysis.ends, \
+            analysis.content
+        return [i for i in range(start, end) if words[i] and (
+            spelled[i] in wanted or (stems and content[i] and self._stem(spelled[i]) in stems)
+            or (prefixes and normalise_lemma(text[starts[i]:ends[i]]).startswith(prefixes)))]
+
+    def _surface_terms(self, analysis: Analysis, indices: list[int],
+                       tokens: tuple[list[str], list[bool]]) -> tuple[str, ...]:
+        """The student's own words that earned the point, as written (a misspelt word as the
+        rubric word it was taken for), in the order they appear, each once."""
+        spelled = tokens[0]
+        terms: list[str] = []
+        seen: set[str] = set()
+        for i in indices:
+            written, lemma = analysis.lemmas[i], spelled[i]
+            misspelt = lemma != written and written[:-1] != lemma  # not just a plural
+            shown = lemma if misspelt else analysis.text[analysis.starts[i]:analysis.ends[i]]
+            if shown.lower() not in seen:
+                seen.add(shown.lower())
+                terms.append(shown)
+        return tuple(terms)
 
 
 def _identity(features):
@@ -435,12 +666,12 @@ def _negated(patterns):
     return tuple((NEGATED + f, pre) for f, pre in patterns)
 
 
-def _group_index(alternatives) -> tuple[frozenset, frozenset, bool]:
-    """Look-up keys of a group's one-word alternatives, as said and as negated, and whether
-    it has alternatives of several words."""
+def _group_index(alternatives) -> tuple[frozenset, frozenset, tuple]:
+    """Look-up keys of a group's one-word alternatives, as said and as negated, and its
+    alternatives of several words."""
     return (frozenset(_key(p[0]) for p in alternatives if len(p) == 1),
             frozenset(_key(_negated(p)[0]) for p in alternatives if len(p) == 1),
-            any(len(p) > 1 for p in alternatives))
+            tuple(p for p in alternatives if len(p) > 1))
 
 
 def _coverage(point: _Form, features: set[str], stems: bool = False
@@ -467,7 +698,7 @@ def _coverage(point: _Form, features: set[str], stems: bool = False
                     break
         if found is not None:
             hit += weight
-            terms.extend(p[0] for p in found if p[0] not in terms)
+            terms.extend(_key(p) for p in found if _key(p) not in terms)
         elif not negated.isdisjoint(features) or multi and any(
                 len(patterns) > 1 and all(_has(features, p) for p in _negated(patterns))
                 for patterns in alternatives):
@@ -475,20 +706,34 @@ def _coverage(point: _Form, features: set[str], stems: bool = False
     return hit / sum(point.group_weights), terms, negated_only
 
 
+def _coverage_value(point: _Form, features: set[str], stems: bool = False) -> float:
+    """Weighted share of the point's keyword groups found (``_coverage`` without the terms)."""
+    hit = 0.0
+    for alternatives, weight, (singles, _, multi) in zip(point.groups, point.group_weights,
+                                                         point.index):
+        if not singles.isdisjoint(features) or (multi and any(
+                all(_has(features, p) for p in patterns)
+                for patterns in multi)) or (stems and not point.curated and any(
+                all(_has_stem(features, p) for p in patterns) for patterns in alternatives)):
+            hit += weight
+    return hit / point.weights_total if point.weights_total else 0.0
+
+
+def _wanted(terms) -> tuple[set[str], tuple[str, ...]]:
+    """Matched terms as plain words and as wildcard prefixes (negation marks dropped)."""
+    words, prefixes = set(), []
+    for term in terms:
+        prefix = term.startswith(PREFIX)
+        term = term[len(PREFIX):] if prefix else term
+        term = term[len(NEGATED):] if term.startswith(NEGATED) else term
+        if prefix:
+            prefixes.append(term)
+        else:
+            words.update(term.split(" "))
+    return words, tuple(prefixes)
+
+
 PREFIX = "^"
-
-
-def _prefixes(features: set[str], lengths: tuple[int, ...]) -> list[str]:
-    """``^``-marked prefixes of the given lengths of every single word in ``features``."""
-    found = []
-    for f in features:
-        if " " in f or f.startswith((STEM, NEGATED + STEM, PREFIX)):
-            continue
-        for length in lengths:
-            if length > len(f):
-                break
-            found.append(PREFIX + f[:length])
-    return found
 
 
 def _has(features: set[str], pattern: tuple[str, bool]) -> bool:
@@ -514,33 +759,33 @@ def _segments(analysis: Analysis, window: int) -> list[tuple[int, int]]:
     return segments
 
 
-def _looks_like_list(analysis: Analysis, start: int, end: int) -> bool:
-    """True for a bare list of key words rather than prose: few function words, or many short
-    comma-separated items."""
-    words = [i for i in range(start, end) if any(c.isalnum() for c in analysis.lemmas[i])]
-    content = sum(1 for i in words if analysis.content[i])
-    if content < 5:
+def _looks_like_list(analysis: Analysis, start: int, end: int,
+                     words: list[bool] | None = None) -> bool:
+    """True for a bare list of key words rather than prose: few function words, many short
+    comma-separated items, or (however short) three or more items of one or two words with no
+    function word at all ("Socialism, party, humane.")."""
+    words = [i for i in range(start, end) if words[i]] if words is not None else \
+        [i for i in range(start, end) if any(c.isalnum() for c in analysis.lemmas[i])]
+    if not words:
         return False
+    content = sum(1 for i in words if analysis.content[i])
     stops = sum(1 for i in words if analysis.stop[i])
-    if stops / len(words) < 0.15:
-        return True
     text = analysis.text[analysis.starts[start]:analysis.ends[end - 1]]
     items = [item for item in _LIST_SEPARATORS.split(text) if item.strip()]
+    if content < 5:
+        return stops == 0 and len(items) >= 3 and all(len(item.split()) <= 2 for item in items)
+    if stops / len(words) < 0.15:
+        return True
     return len(items) >= 4 and sum(len(item.split()) for item in items) / len(items) <= 3
 
 
-def _evidence_spans(analysis: Analysis, first: int, last: int, terms: list[str],
-                    spell) -> tuple[tuple[int, int], ...]:
-    """Character spans of the sentences that hold the evidence (all of them if no term)."""
-    wanted = {t[len(NEGATED):] if t.startswith(NEGATED) else t for t in terms}
+def _evidence_spans(analysis: Analysis, first: int, last: int,
+                    tokens: list[int]) -> tuple[tuple[int, int], ...]:
+    """Character spans of the sentences that hold the evidence tokens (all of them if none)."""
     spans = []
     for index in range(first, last):
         start, end = analysis.sentences[index]
-        holds = not wanted or any(
-            spell(analysis.lemmas[i]) in wanted or
-            any(analysis.lemmas[i].startswith(w) for w in wanted)
-            for i in range(start, end) if analysis.content[i])
-        if holds:
+        if not tokens or any(start <= i < end for i in tokens):
             spans.append((analysis.starts[start], analysis.ends[end - 1]))
     if not spans:
         start, end = analysis.sentences[first][0], analysis.sentences[last - 1][1]
