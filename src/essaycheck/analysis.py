@@ -11,6 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import numpy
+
 from .errors import AnswerError, AnswerTooLongError, EmptyAnswerError, PipelineError
 
 #: Documented limits on one answer; longer answers are refused before any processing.
@@ -125,56 +127,94 @@ def normalise_lemma(lemma: str) -> str:
     return lemma
 
 
-def analyse_doc(doc) -> Analysis:
-    """Turn a spaCy ``Doc`` into an ``Analysis``."""
-    lemmas, starts, ends, content, stop, negated = [], [], [], [], [], []
-    sentence_starts = []
-    scope = 0
-    new_sentence = True
-    tokens = list(doc)
-    last = len(tokens) - 1
-    for i, token in enumerate(tokens):
-        if token.is_sent_start:
-            new_sentence = True
-        if token.is_space:
-            continue
-        text = token.text
-        lemma = normalise_lemma(token.lemma_ or text)
-        if lemma in ("'s", "s'", "'"):
-            # the possessive: drop it so "Stalin's" matches "Stalin"
-            continue
-        lower = normalise_lemma(text)
-        is_cue = lower in NEGATION_CUES or lemma in NEGATION_CUES
-        if is_cue and i < last and tokens[i + 1].lower_ in NOT_NEGATING_NEXT:
-            is_cue = False
-        is_stop = token.is_stop or is_cue
-        is_punct = token.is_punct
-        is_word = token.is_alpha or token.like_num or (not is_punct and
-                                                       any(c.isalpha() for c in text))
-        if new_sentence:
-            # the first token of a sentence (kept tokens only: spaces never start one)
-            sentence_starts.append(len(lemmas))
-            new_sentence = False
-        if token.is_sent_start or is_punct or lemma in SCOPE_BREAKERS:
+class TokenReader:
+    """Turns spaCy ``Doc`` objects into ``Analysis`` objects at the speed of the tokeniser.
+
+    Reads the token attributes as one array (``Doc.to_array``) and keeps what is known about
+    each (word, lemma) pair in a bounded cache, so the per-token work is a dictionary look-up;
+    the negation pass runs only over answers that hold a negation cue.
+    """
+
+    CACHE_LIMIT = 500_000
+
+    def __init__(self, vocab) -> None:
+        from spacy.attrs import IDX, LEMMA, LOWER, ORTH, SENT_START  # spaCy loads on first use
+
+        self.vocab = vocab
+        self._columns = [ORTH, LEMMA, IDX, SENT_START, LOWER]
+        self._not_negating = frozenset(vocab.strings.add(w) for w in NOT_NEGATING_NEXT)
+        self._cache: dict[tuple[int, int], tuple] = {}
+
+    def _describe(self, key: tuple[int, int]) -> tuple:
+        orth, lemma_hash = key
+        lexeme = self.vocab[orth]
+        text = lexeme.orth_
+        lemma = normalise_lemma(self.vocab.strings[lemma_hash] if lemma_hash else text) \
+            or normalise_lemma(text)
+        # the possessive is dropped so "Stalin's" matches "Stalin"
+        skip = lexeme.is_space or lemma in ("'s", "s'", "'")
+        cue = normalise_lemma(text) in NEGATION_CUES or lemma in NEGATION_CUES
+        is_word = lexeme.is_alpha or lexeme.like_num or (
+            not lexeme.is_punct and any(c.isalpha() for c in text))
+        breaks_scope = lexeme.is_punct or lemma in SCOPE_BREAKERS
+        content = is_word and not (lexeme.is_stop or cue) and len(lemma) > 1
+        # stop and content again for a cue that turns out not to negate ("not only")
+        plain_content = is_word and not lexeme.is_stop and len(lemma) > 1
+        info = (skip, lemma, len(text), cue, lexeme.is_stop or cue, content, breaks_scope,
+                lexeme.is_stop, plain_content)
+        if len(self._cache) < self.CACHE_LIMIT:
+            self._cache[key] = info
+        return info
+
+    def read(self, doc) -> Analysis:
+        """The ``Analysis`` of one processed ``Doc``."""
+        table = doc.to_array(self._columns)
+        get, describe = self._cache.get, self._describe
+        infos = [get(key) or describe(key)
+                 for key in zip(table[:, 0].tolist(), table[:, 1].tolist())]
+        keep = [i for i, info in enumerate(infos) if not info[0]]
+        kept = [infos[i] for i in keep]
+        offsets = table[:, 2].tolist()
+        sent_start = (table[:, 3].astype(numpy.int64) == 1).tolist()
+        stop = [info[4] for info in kept]
+        content = [info[5] for info in kept]
+        negated = [False] * len(kept)
+        sentence_starts = []
+        previous = -1
+        for j, i in enumerate(keep):
+            # a kept token starts a sentence if it, or a skipped token before it, does
+            if j == 0 or True in sent_start[previous + 1:i + 1]:
+                sentence_starts.append(j)
+            previous = i
+        if any(info[3] for info in kept):
+            lower = table[:, 4].tolist()
+            last = len(infos) - 1
             scope = 0
-        negated.append(scope > 0 and not is_cue)
-        if is_cue:
-            scope = NEGATION_SCOPE
-        elif scope:
-            scope -= 1
-        lemmas.append(lemma)
-        idx = token.idx
-        starts.append(idx)
-        ends.append(idx + len(text))
-        stop.append(is_stop)
-        content.append(is_word and not is_stop and len(lemma) > 1)
-    bounds = sentence_starts + [len(lemmas)]
-    sentences = tuple((a, b) for a, b in zip(bounds, bounds[1:]) if b > a)
-    return Analysis(
-        text=doc.text, lemmas=tuple(lemmas), starts=tuple(starts), ends=tuple(ends),
-        content=tuple(content), negated=tuple(negated), stop=tuple(stop),
-        sentences=sentences,
-    )
+            for j, (i, info) in enumerate(zip(keep, kept)):
+                cue = info[3]
+                if cue and i < last and lower[i + 1] in self._not_negating:
+                    cue = False
+                    stop[j], content[j] = info[7], info[8]
+                if sent_start[i] or info[6]:
+                    scope = 0
+                negated[j] = scope > 0 and not cue
+                if cue:
+                    scope = NEGATION_SCOPE
+                elif scope:
+                    scope -= 1
+        bounds = sentence_starts + [len(kept)]
+        return Analysis(
+            text=doc.text, lemmas=tuple(info[1] for info in kept),
+            starts=tuple(offsets[i] for i in keep),
+            ends=tuple(offsets[i] + info[2] for i, info in zip(keep, kept)),
+            content=tuple(content), negated=tuple(negated), stop=tuple(stop),
+            sentences=tuple(zip(bounds, bounds[1:])),
+        )
+
+
+def analyse_doc(doc) -> Analysis:
+    """Turn a spaCy ``Doc`` into an ``Analysis`` (an ``Analyzer`` does this with a cache)."""
+    return TokenReader(doc.vocab).read(doc)
 
 
 class KnownWords:
@@ -195,6 +235,7 @@ class Analyzer:
 
     def __init__(self, nlp) -> None:
         self.nlp = nlp
+        self.reader = TokenReader(nlp.vocab)
         self._known_words: KnownWords | None = None
 
     @property
@@ -212,9 +253,9 @@ class Analyzer:
 
     def analyse(self, text: str) -> Analysis:
         """Analyse one text."""
-        return analyse_doc(self.nlp(text))
+        return self.reader.read(self.nlp(text))
 
     def analyse_many(self, texts):
         """Analyse a stream of ``(text, context)`` pairs, yielding ``(Analysis, context)``."""
         for doc, context in self.nlp.pipe(texts, as_tuples=True, batch_size=64):
-            yield analyse_doc(doc), context
+            yield self.reader.read(doc), context

@@ -293,6 +293,7 @@ class PointMatcher:
         self._spelling_cache: dict[str, str] = {}
         self._stem_cache: dict[str, str] = {}
         self._gram_cache: dict[tuple[str, bool], frozenset[str]] = {}
+        self._token_cache: dict[tuple, tuple] = {}
 
         self.points_ = []
         for point, doc, accepted, groups in zip(rubric.points, point_docs, accept_docs,
@@ -424,37 +425,58 @@ class PointMatcher:
                 self._gram_cache[key] = cached
         return cached
 
+    def _token_evidence(self, lemma: str, negated: bool, content: bool, written: str
+                        ) -> tuple[tuple[str, ...], str | None, str | None, frozenset[str]]:
+        """What one word adds to a segment (cached, bounded): its keyword features (the
+        lemma, ``not:``-marked under negation, with its wildcard prefixes and stem), the
+        question word it is (if it is one), the unigram it adds, and its n-grams."""
+        key = (lemma, negated, content, written)
+        cached = self._token_cache.get(key)
+        if cached is not None:
+            return cached
+        feature = NEGATED + lemma if negated else lemma
+        if lemma in self.demoted_:
+            cached = ((), feature if content else None, None, _NO_GRAMS)
+        else:
+            features = [feature]
+            for length in self.prefix_lengths_:
+                if length > len(feature):
+                    break
+                features.append(PREFIX + feature[:length])
+            grams = _NO_GRAMS
+            if content:
+                if self.settings_.stems:
+                    features.append(self._stem(feature))
+                grams = self._grams(written, negated)
+            cached = (tuple(features), None, feature if content else None, grams)
+        if len(self._token_cache) < _CACHE_LIMIT:
+            self._token_cache[key] = cached
+        return cached
+
     def _sentence(self, analysis: Analysis, start: int, end: int, spelled: list[str],
                   words: list[bool]) -> _Segment:
         """The evidence tokens start..end offer: keyword features (lemmas, ``not:``-marked
         under negation, stems, bigrams, wildcard prefixes), question words, n-grams."""
-        stems = self.settings_.stems
-        lengths = self.prefix_lengths_
         features: set[str] = set()
         asked: set[str] = set()
         grams: set[str] = set()
         unigrams = []
-        content, negated = analysis.content, analysis.negated
+        content, negated, text = analysis.content, analysis.negated, analysis.text
+        starts, ends = analysis.starts, analysis.ends
+        describe = self._token_evidence
         for i in range(start, end):
             if not words[i]:
                 continue
-            lemma = spelled[i]
-            feature = NEGATED + lemma if negated[i] else lemma
-            if lemma in self.demoted_:
-                if content[i]:
-                    asked.add(feature)
-                continue
-            features.add(feature)
-            for length in lengths:
-                if length > len(feature):
-                    break
-                features.add(PREFIX + feature[:length])
-            if content[i]:
-                unigrams.append(feature)
-                if stems:
-                    features.add(self._stem(feature))
-                grams.update(self._grams(analysis.text[analysis.starts[i]:analysis.ends[i]],
-                                         negated[i]))
+            token_features, question_word, unigram, token_grams = describe(
+                spelled[i], negated[i], content[i],
+                text[starts[i]:ends[i]] if content[i] else "")
+            if question_word is not None:
+                asked.add(question_word)
+            features.update(token_features)
+            if unigram is not None:
+                unigrams.append(unigram)
+            if token_grams:
+                grams.update(token_grams)
         features.update(f"{a} {b}" for a, b in zip(unigrams, unigrams[1:]))
         return _Segment(features, asked, grams)
 
