@@ -356,3 +356,12 @@ def test_jobs_2_gives_the_same_output_as_jobs_1(score, monkeypatch, tmp_path):
     assert one.exit_code == two.exit_code == 0, two.output
     assert Path("one.csv").read_bytes() == Path("two.csv").read_bytes()
     assert one.stdout.replace("one.csv", "X") == two.stdout.replace("two.csv", "X")
+
+
+def test_readme_shows_the_current_summary_of_the_example_class():
+    """The README's excerpt is the golden summary, so it cannot drift from what users see."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    golden = (Path(__file__).resolve().parent / "golden" / "class-summary.txt").read_text(
+        encoding="utf-8")
+    body = golden.split("\nWrote ")[0]
+    assert body in readme, "update the README's 'Scoring a class' excerpt from the golden file"
