@@ -219,3 +219,30 @@ def test_result_to_dict_is_json_ready(checker):
     assert '"question_id": "secret-speech-1956"' in text
     assert {"point_id", "status", "confidence", "matched_terms", "evidence", "hint", "quote"} \
         <= set(data["points"][0])
+
+
+def test_results_do_not_depend_on_the_process(tmp_path):
+    """The web server and the CLI are different processes with different string hashing:
+    the same answer must get the same result in both."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import RUBRIC_DIR
+
+    script = (
+        "import json, sys\n"
+        "from essaycheck import Checker\n"
+        f"c = Checker.from_directory({str(RUBRIC_DIR)!r})\n"
+        "answers = json.load(sys.stdin)\n"
+        "print(json.dumps([c.check(q, a).to_dict() for q, a in answers]))\n")
+    answers = [[SPEECH, SPEECH_PARAPHRASE], [THAW, THAW_PARAPHRASE],
+               [SPEECH, "Kruschev wanted to weakin his rivels and be less brutal."]]
+    outputs = []
+    for seed in ("1", "2"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        done = subprocess.run([sys.executable, "-c", script], input=json.dumps(answers),
+                              capture_output=True, text=True, env=env, check=True)
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]

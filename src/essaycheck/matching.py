@@ -25,7 +25,9 @@ matcher, so an answer gets the same result alone or in any batch.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -51,8 +53,6 @@ _WEIGHTS = dict(STRENGTH_WEIGHTS)
 #: Character n-gram lengths (scikit-learn's ``char_wb`` analyser: within words, space-padded).
 CHAR_NGRAMS = (3, 5)
 _CACHE_LIMIT = 200_000
-_GRAM_CACHE_LIMIT = 20_000
-_NO_GRAMS: frozenset[str] = frozenset()
 #: marks the n-grams of a negated word, so they meet only negated words
 NEGATED_GRAM = "!"
 
@@ -156,6 +156,7 @@ class _Form:
     own_words: float  # total weight of the words that are not in the question
     grams: dict[str, float] = field(default_factory=dict)  # char n-gram -> IDF
     grams_total: float = 0.0
+    gram_masks: tuple[tuple[float, int], ...] = ()  # (IDF, bit mask of the n-grams with it)
     weights_total: float = 0.0
     word_weights: dict[str, float] = field(default_factory=dict)  # recall, by feature
     word_set: frozenset[str] = frozenset()
@@ -170,7 +171,7 @@ class _Segment(NamedTuple):
 
     features: set[str]  # keyword features: lemmas, stems, bigrams, wildcard prefixes
     asked: set[str]  # the question's words it uses
-    grams: set[str]  # character n-grams of its content words (the points' only)
+    grams: int  # bit mask of its content words' character n-grams (the points' only)
 
 
 @dataclass
@@ -292,7 +293,6 @@ class PointMatcher:
                 self.fuzzy_targets_.setdefault(target[0], []).append(target)
         self._spelling_cache: dict[str, str] = {}
         self._stem_cache: dict[str, str] = {}
-        self._gram_cache: dict[tuple[str, bool], frozenset[str]] = {}
         self._token_cache: dict[tuple, tuple] = {}
 
         self.points_ = []
@@ -305,6 +305,15 @@ class PointMatcher:
         self.char_vocabulary_ = frozenset(
             gram for point_model in self.points_ for form in point_model.forms
             for gram in form.grams)
+        # Each n-gram is a bit: a segment's n-grams are one integer, and a wording's
+        # IDF-weighted share is a popcount per distinct IDF value (exact, and fast).
+        self.gram_bits_ = {gram: 1 << n for n, gram in enumerate(sorted(self.char_vocabulary_))}
+        for point_model in self.points_:
+            for form in point_model.forms:
+                by_weight: dict[float, int] = {}
+                for gram, weight in form.grams.items():
+                    by_weight[weight] = by_weight.get(weight, 0) | self.gram_bits_[gram]
+                form.gram_masks = tuple(by_weight.items())
         # Lengths of the wildcard prefixes: a segment lists its words' prefixes of just these
         # lengths, so a wildcard is one set look-up rather than a scan of the segment.
         lengths = set()
@@ -415,15 +424,13 @@ class PointMatcher:
                 self._stem_cache[feature] = cached
         return cached
 
-    def _grams(self, word: str, negated: bool) -> frozenset[str]:
-        """A word's character n-grams that some point of the rubric has (cached, bounded)."""
-        key = (word, negated)
-        cached = self._gram_cache.get(key)
-        if cached is None:
-            cached = word_grams(word, negated) & self.char_vocabulary_ or _NO_GRAMS
-            if len(self._gram_cache) < _GRAM_CACHE_LIMIT:
-                self._gram_cache[key] = cached
-        return cached
+    def _grams(self, word: str, negated: bool) -> int:
+        """The bit mask of a word's character n-grams that some point of the rubric has."""
+        bits = self.gram_bits_
+        mask = 0
+        for gram in word_grams(word, negated):
+            mask |= bits.get(gram, 0)
+        return mask
 
     def _token_evidence(self, lemma: str, negated: bool, content: bool, written: str
                         ) -> tuple[tuple[str, ...], str | None, str | None, frozenset[str]]:
@@ -436,14 +443,14 @@ class PointMatcher:
             return cached
         feature = NEGATED + lemma if negated else lemma
         if lemma in self.demoted_:
-            cached = ((), feature if content else None, None, _NO_GRAMS)
+            cached = ((), feature if content else None, None, 0)
         else:
             features = [feature]
             for length in self.prefix_lengths_:
                 if length > len(feature):
                     break
                 features.append(PREFIX + feature[:length])
-            grams = _NO_GRAMS
+            grams = 0
             if content:
                 if self.settings_.stems:
                     features.append(self._stem(feature))
@@ -459,7 +466,7 @@ class PointMatcher:
         under negation, stems, bigrams, wildcard prefixes), question words, n-grams."""
         features: set[str] = set()
         asked: set[str] = set()
-        grams: set[str] = set()
+        grams = 0
         unigrams = []
         content, negated, text = analysis.content, analysis.negated, analysis.text
         starts, ends = analysis.starts, analysis.ends
@@ -475,8 +482,7 @@ class PointMatcher:
             features.update(token_features)
             if unigram is not None:
                 unigrams.append(unigram)
-            if token_grams:
-                grams.update(token_grams)
+            grams |= token_grams
         features.update(f"{a} {b}" for a, b in zip(unigrams, unigrams[1:]))
         return _Segment(features, asked, grams)
 
@@ -496,8 +502,9 @@ class PointMatcher:
         recall = hit / form.words_total if form.words_total else 0.0
         char = 0.0
         if form.grams_total:
-            grams = form.grams
-            char = sum(map(grams.__getitem__, grams.keys() & segment.grams)) / form.grams_total
+            present = segment.grams
+            char = sum(weight * (mask & present).bit_count()
+                       for weight, mask in form.gram_masks) / form.grams_total
         return coverage, recall, char, bool(coverage or own_hit)
 
     def evidence(self, analysis: Analysis) -> list[list[tuple]]:
@@ -538,7 +545,7 @@ class PointMatcher:
                 parts = sentences[first:last]
                 segment = _Segment(set().union(*(p.features for p in parts)),
                                    set().union(*(p.asked for p in parts)),
-                                   set().union(*(p.grams for p in parts)))
+                                   functools.reduce(operator.or_, (p.grams for p in parts), 0))
             start, end = analysis.sentences[first][0], analysis.sentences[last - 1][1]
             segments.append((first, last, segment,
                              _looks_like_list(analysis, start, end, words)))
@@ -557,8 +564,10 @@ class PointMatcher:
                 matches.append(PointMatch(point.id, MISSED, 0.0, (), ()))
                 continue
             strength, first, last, segment, form, listed = best
-            status = (COVERED if strength >= settings.covered
-                      else PARTIAL if strength >= settings.partial else MISSED)
+            # rounded so that float noise in a sum never tips a point across a threshold
+            decided = round(strength, 9)
+            status = (COVERED if decided >= settings.covered
+                      else PARTIAL if decided >= settings.partial else MISSED)
             _, found, negated = _coverage(form, segment.features, settings.stems)
             terms: tuple[str, ...] = ()
             spans: tuple[tuple[int, int], ...] = ()
