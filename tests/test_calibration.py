@@ -11,17 +11,10 @@ from click.testing import CliRunner
 
 from essaycheck import Checker
 from essaycheck import calibration as cal
-from essaycheck.calibration import (
-    CalibrationWriteError,
-    MarkedItem,
-    calibrate_rubrics,
-    format_outcome,
-    outcome_dict,
-    write_rubrics,
-)
+from essaycheck.calibration import MarkedItem, calibrate_rubrics, format_outcome, outcome_dict
 from essaycheck.cli import main
 from essaycheck.evaluation import whole_marks
-from essaycheck.loader import load_directory
+from essaycheck.loader import RubricWriteError, load_directory, write_rubrics
 from essaycheck.rubric import parse_rubric, validate_rubric
 
 from .conftest import RUBRIC_DIR
@@ -165,17 +158,17 @@ def test_write_in_place_keeps_a_backup_and_refuses_to_clobber_it(tmp_path, plant
     source = folder / "plants.yaml"
     source.write_text(yaml.safe_dump(QUESTION), encoding="utf-8")
     outcome = calibrate_rubrics(plants, marked(GENEROUS))
-    written = write_rubrics(outcome, {"plants": source})
+    written = write_rubrics(outcome.rubrics, outcome.changed, {"plants": source})
     assert written == [source]
     backup = folder / "plants.yaml.bak"
     assert yaml.safe_load(backup.read_text())["id"] == "plants"
     assert "thresholds" not in yaml.safe_load(backup.read_text())
     rubric = parse_rubric(source.read_text(), "plants.yaml")
     assert rubric.thresholds == outcome.rubrics[0].thresholds
-    with pytest.raises(CalibrationWriteError) as info:
-        write_rubrics(outcome, {"plants": source})
+    with pytest.raises(RubricWriteError) as info:
+        write_rubrics(outcome.rubrics, outcome.changed, {"plants": source})
     assert "--force" in str(info.value)
-    write_rubrics(outcome, {"plants": source}, force=True)
+    write_rubrics(outcome.rubrics, outcome.changed, {"plants": source}, force=True)
     assert not list(folder.glob(".*.tmp"))
 
 
@@ -187,13 +180,13 @@ def test_write_beside_with_output(tmp_path, plants):
     source.write_text(original, encoding="utf-8")
     outcome = calibrate_rubrics(plants, marked(GENEROUS))
     out = tmp_path / "calibrated"
-    write_rubrics(outcome, {"plants": source}, output=out)
+    write_rubrics(outcome.rubrics, outcome.changed, {"plants": source}, output=out)
     assert source.read_text() == original and not (folder / "plants.yaml.bak").exists()
     assert parse_rubric((out / "plants.yaml").read_text(), "x").thresholds
-    with pytest.raises(CalibrationWriteError):
-        write_rubrics(outcome, {"plants": source}, output=out)
-    with pytest.raises(CalibrationWriteError):
-        write_rubrics(outcome, {"plants": source}, output=folder, force=True)
+    with pytest.raises(RubricWriteError):
+        write_rubrics(outcome.rubrics, outcome.changed, {"plants": source}, output=out)
+    with pytest.raises(RubricWriteError):
+        write_rubrics(outcome.rubrics, outcome.changed, {"plants": source}, output=folder, force=True)
 
 
 def test_calibrate_command(tmp_path):

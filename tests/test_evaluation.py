@@ -129,7 +129,8 @@ def test_read_marked_semicolons_bom_and_point_columns(tmp_path):
     path.write_text("\ufeffquestion_id;answer;mark;point:weaken-rivals\n"
                     f"{SPEECH};\"He weakened rivals; Molotov\";1,5;yes\n"
                     f"{SPEECH};Nothing;0;\n", encoding="utf-8")
-    rows = read_marked(path)
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = read_marked(handle, str(path))
     assert [r.mark for r in rows] == [1.5, 0.0]
     assert rows[0].answer == "He weakened rivals; Molotov"
     assert rows[0].points == {"weaken-rivals": True} and rows[1].points == {}
@@ -147,8 +148,8 @@ def test_read_marked_semicolons_bom_and_point_columns(tmp_path):
 def test_read_marked_names_the_problem(tmp_path, text, message):
     path = tmp_path / "marked.csv"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(MarkedFileError) as info:
-        read_marked(path)
+    with pytest.raises(MarkedFileError) as info, path.open(encoding="utf-8", newline="") as handle:
+        read_marked(handle, str(path))
     assert message in str(info.value)
 
 

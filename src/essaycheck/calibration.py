@@ -15,9 +15,7 @@ into a mark, so the search is cheap.
 from __future__ import annotations
 
 import math
-import shutil
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,7 +23,7 @@ import numpy as np
 from .analysis import clean_answer
 from .errors import EssaycheckError
 from .evaluation import MarkedAnswer, agreement
-from .rubric import Rubric, dump_rubric
+from .rubric import Rubric
 
 #: fewest marked answers for a question before it is calibrated
 MIN_ANSWERS = 5
@@ -243,64 +241,6 @@ def _calibrated(rubric: Rubric, covered: float, partial: float,
     if weights:
         points = tuple(replace(p, weight=round(float(weights[p.id]), 3)) for p in points)
     return replace(rubric, thresholds=thresholds, points=points)
-
-
-# -- writing ------------------------------------------------------------------------------
-class CalibrationWriteError(EssaycheckError):
-    """Calibrated rubrics could not be written without overwriting something."""
-
-    code = "calibration_write"
-
-
-def write_rubrics(outcome: CalibrationOutcome, sources: dict[str, Path],
-                  output: Path | None = None, force: bool = False) -> list[Path]:
-    """Write the calibrated rubrics atomically; return the files written.
-
-    In place (no ``output``): each changed rubric file is first copied to ``<file>.bak``;
-    an existing backup is not overwritten without ``force``. With ``output`` (a folder):
-    every rubric is written there (unchanged ones copied byte for byte), so the folder can be
-    passed to ``--rubrics``; existing files there are not overwritten without ``force``.
-    """
-    from .files import atomic_write_text
-
-    changed = set(outcome.changed)
-    by_id = {rubric.id: rubric for rubric in outcome.rubrics}
-    plans: list[tuple[Path, str | None, Path | None]] = []  # target, text (None: copy), source
-    if output is None:
-        for rubric_id in sorted(changed):
-            source = sources[rubric_id]
-            backup = source.with_name(source.name + ".bak")
-            if backup.exists() and not force:
-                raise CalibrationWriteError(
-                    f"{backup} exists; pass --force to replace that backup, or --output DIR "
-                    "to write the calibrated rubrics beside the originals")
-            plans.append((source, dump_rubric(by_id[rubric_id]), backup))
-    else:
-        output = Path(output)
-        if output.exists() and not output.is_dir():
-            raise CalibrationWriteError(f"{output} is a file; --output takes a folder")
-        for rubric_id, source in sorted(sources.items()):
-            target = output / source.name
-            if target.exists() and not force:
-                raise CalibrationWriteError(f"{target} exists; pass --force to overwrite it")
-            if source.resolve() == target.resolve():
-                raise CalibrationWriteError(
-                    f"--output {output} is the rubric folder itself; leave out --output to "
-                    "update it in place (with backups)")
-            text = dump_rubric(by_id[rubric_id]) if rubric_id in changed else None
-            plans.append((target, text, source))
-        output.mkdir(parents=True, exist_ok=True)
-    written = []
-    for target, text, other in plans:
-        if output is None:
-            shutil.copy2(target, other)  # the backup first
-            atomic_write_text(target, text)
-        elif text is None:
-            atomic_write_text(target, other.read_text(encoding="utf-8-sig"))
-        else:
-            atomic_write_text(target, text)
-        written.append(target)
-    return written
 
 
 def format_outcome(outcome: CalibrationOutcome) -> str:

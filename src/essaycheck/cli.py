@@ -334,10 +334,17 @@ def _read_marked(path, question_column, answer_column, mark_column, encoding):
     from .evaluation import MarkedFileError, read_marked
 
     try:
-        return read_marked(path, question_column=question_column, answer_column=answer_column,
-                           mark_column=mark_column, encoding=encoding)
+        with open(path, encoding=encoding, newline="") as handle:
+            return read_marked(handle, str(path), question_column=question_column,
+                               answer_column=answer_column, mark_column=mark_column,
+                               encoding=encoding)
     except MarkedFileError as exc:
         fail(str(exc))
+    except UnicodeDecodeError as exc:
+        fail(f"{path} is not {encoding} text (bad byte at position {exc.start}); "
+             "pass --encoding, e.g. --encoding cp1252")
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror}")
 
 
 @main.command("evaluate")
@@ -389,9 +396,8 @@ def calibrate_command(marked, mark_column, question_column, answer_column, encod
     Reports the agreement to expect on new answers from cross-validation (never the in-sample
     figure) and writes a calibration only where cross-validation says it helps.
     """
-    from .calibration import (CalibrationWriteError, calibrate_rubrics, format_outcome,
-                              outcome_dict, write_rubrics)
-    from .loader import load_rubric_file, rubric_files
+    from .calibration import calibrate_rubrics, format_outcome, outcome_dict
+    from .loader import RubricWriteError, load_rubric_file, rubric_files, write_rubrics
 
     rows = _read_marked(marked, question_column, answer_column, mark_column, encoding)
     checker = load_checker(rubrics_dir, pipeline)
@@ -411,8 +417,9 @@ def calibrate_command(marked, mark_column, question_column, answer_column, encod
         return
     sources = {load_rubric_file(path).id: path for path in rubric_files(rubrics_dir)}
     try:
-        written = write_rubrics(outcome, sources, output=output, force=force)
-    except CalibrationWriteError as exc:
+        written = write_rubrics(outcome.rubrics, outcome.changed, sources, output=output,
+                                force=force)
+    except RubricWriteError as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot write the calibrated rubrics: {exc.strerror}")

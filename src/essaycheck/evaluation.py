@@ -231,11 +231,13 @@ def point_label(value: str) -> bool | None:
     raise ValueError(f"{value!r} is not a point label (use 1/0, yes/no, covered/partial/missed)")
 
 
-def read_marked(source: str | Path | io.TextIOBase, question_column: str = "question_id",
-                answer_column: str = "answer", mark_column: str | None = "mark",
-                require_mark: bool = True, encoding: str = "utf-8") -> list[MarkedAnswer]:
-    """Read a marked CSV with ``batch.CsvInput`` (comma, semicolon or tab; a UTF-8 BOM is
-    fine): the answers file format plus a mark column and optional ``point:<id>`` columns.
+def read_marked(handle: io.TextIOBase, name: str = "<input>",
+                question_column: str = "question_id", answer_column: str = "answer",
+                mark_column: str | None = "mark", require_mark: bool = True,
+                encoding: str = "utf-8") -> list[MarkedAnswer]:
+    """Read a marked CSV stream (named ``name`` in messages) with ``batch.CsvInput`` (comma,
+    semicolon or tab; a UTF-8 BOM is fine): the answers file format plus a mark column and
+    optional ``point:<id>`` columns.
 
     Raises ``MarkedFileError`` naming the missing column (and the columns found), or the line
     and column of a bad value. Rows with a blank mark are kept with ``mark=None`` unless
@@ -243,75 +245,63 @@ def read_marked(source: str | Path | io.TextIOBase, question_column: str = "ques
     """
     from .batch import CsvFormatError, CsvInput
 
-    if isinstance(source, (str, Path)):
-        name = str(source)
-        try:
-            handle = open(source, encoding=encoding, newline="")
-        except OSError as exc:
-            raise MarkedFileError(f"cannot read {source}: {exc.strerror}") from None
-    else:
-        name, handle = "<input>", source
     try:
-        try:
-            reader = CsvInput(handle, name, question_column=question_column,
-                              answer_column=answer_column, student_column=None,
-                              encoding=encoding)
-        except CsvFormatError as exc:
-            option = {"question id": " (or pass --question-column NAME)",
-                      "answer": " (or pass --answer-column NAME)"}
-            raise MarkedFileError(f"{exc}{option.get(exc.role, '')}") from None
-        columns = reader.layout.columns
-        mark_index = None
-        if mark_column:
-            found = [i for i, c in enumerate(columns) if c.strip().lower() == mark_column.lower()]
-            if not found:
-                raise MarkedFileError(
-                    f"{name}, line 1: no column {mark_column!r} (the human mark) in the header; "
-                    f"columns found: {', '.join(repr(c) for c in columns)} (or pass "
-                    "--mark-column NAME)")
-            mark_index = found[0]
-        point_columns = [(i, c) for i, c in enumerate(columns)
-                         if c.lower().startswith(POINT_PREFIX)]
-        rows = []
-        try:
-            for raw in reader:
-                if raw.problem:
-                    raise MarkedFileError(f"{name}, {raw.problem}")
-                mark = None
-                if mark_index is not None:
-                    value = raw.cells[mark_index].strip()
-                    if value:
-                        try:
-                            mark = float(value.replace(",", ".") if value.count(",") == 1
-                                         and "." not in value else value)
-                        except ValueError:
-                            raise MarkedFileError(
-                                f"{name}, line {raw.line}, column {mark_column!r}: {value!r} "
-                                "is not a number") from None
-                        if not math.isfinite(mark):
-                            raise MarkedFileError(f"{name}, line {raw.line}, column "
-                                                  f"{mark_column!r}: {value!r} is not a "
-                                                  "finite number")
-                    elif require_mark:
-                        raise MarkedFileError(
-                            f"{name}, line {raw.line}: no mark in column {mark_column!r}; mark "
-                            "every answer or remove the row")
-                points = {}
-                for index, column in point_columns:
+        reader = CsvInput(handle, name, question_column=question_column,
+                          answer_column=answer_column, student_column=None,
+                          encoding=encoding)
+    except CsvFormatError as exc:
+        option = {"question id": " (or pass --question-column NAME)",
+                  "answer": " (or pass --answer-column NAME)"}
+        raise MarkedFileError(f"{exc}{option.get(exc.role, '')}") from None
+    columns = reader.layout.columns
+    mark_index = None
+    if mark_column:
+        found = [i for i, c in enumerate(columns) if c.strip().lower() == mark_column.lower()]
+        if not found:
+            raise MarkedFileError(
+                f"{name}, line 1: no column {mark_column!r} (the human mark) in the header; "
+                f"columns found: {', '.join(repr(c) for c in columns)} (or pass "
+                "--mark-column NAME)")
+        mark_index = found[0]
+    point_columns = [(i, c) for i, c in enumerate(columns)
+                     if c.lower().startswith(POINT_PREFIX)]
+    rows = []
+    try:
+        for raw in reader:
+            if raw.problem:
+                raise MarkedFileError(f"{name}, {raw.problem}")
+            mark = None
+            if mark_index is not None:
+                value = raw.cells[mark_index].strip()
+                if value:
                     try:
-                        label = point_label(raw.cells[index])
-                    except ValueError as exc:
+                        mark = float(value.replace(",", ".") if value.count(",") == 1
+                                     and "." not in value else value)
+                    except ValueError:
                         raise MarkedFileError(
-                            f"{name}, line {raw.line}, column {column!r}: {exc}") from None
-                    if label is not None:
-                        points[column[len(POINT_PREFIX):].strip()] = label
-                rows.append(MarkedAnswer(raw.question_id, raw.answer, mark, points, raw.line,
-                                         str(raw.line)))
-        except CsvFormatError as exc:
-            raise MarkedFileError(str(exc)) from None
-    finally:
-        if isinstance(source, (str, Path)):
-            handle.close()
+                            f"{name}, line {raw.line}, column {mark_column!r}: {value!r} "
+                            "is not a number") from None
+                    if not math.isfinite(mark):
+                        raise MarkedFileError(f"{name}, line {raw.line}, column "
+                                              f"{mark_column!r}: {value!r} is not a "
+                                              "finite number")
+                elif require_mark:
+                    raise MarkedFileError(
+                        f"{name}, line {raw.line}: no mark in column {mark_column!r}; mark "
+                        "every answer or remove the row")
+            points = {}
+            for index, column in point_columns:
+                try:
+                    label = point_label(raw.cells[index])
+                except ValueError as exc:
+                    raise MarkedFileError(
+                        f"{name}, line {raw.line}, column {column!r}: {exc}") from None
+                if label is not None:
+                    points[column[len(POINT_PREFIX):].strip()] = label
+            rows.append(MarkedAnswer(raw.question_id, raw.answer, mark, points, raw.line,
+                                     str(raw.line)))
+    except CsvFormatError as exc:
+        raise MarkedFileError(str(exc)) from None
     if not rows:
         raise MarkedFileError(f"{name} holds no answers below its header")
     return rows

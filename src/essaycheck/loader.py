@@ -1,11 +1,13 @@
-"""The one place that opens rubric files: a directory of ``*.yaml`` / ``*.yml`` rubrics."""
+"""The one place that opens rubric files: reading a directory of ``*.yaml`` / ``*.yml``
+rubrics, and writing rubrics back (calibrated ones) with backups."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from .errors import RubricError, RubricProblem
-from .rubric import Rubric, parse_rubric
+from .errors import EssaycheckError, RubricError, RubricProblem
+from .rubric import Rubric, dump_rubric, parse_rubric
 
 RUBRIC_SUFFIXES = (".yaml", ".yml")
 
@@ -67,3 +69,61 @@ def load_directory(directory: str | Path) -> list[Rubric]:
     if problems:
         raise RubricError(problems)
     return rubrics
+
+
+class RubricWriteError(EssaycheckError):
+    """Rubric files could not be written without overwriting something."""
+
+    code = "rubric_write"
+
+
+def write_rubrics(rubrics: list[Rubric], changed: list[str] | set[str],
+                  sources: dict[str, Path], output: Path | None = None,
+                  force: bool = False) -> list[Path]:
+    """Write changed rubrics (e.g. calibrated ones) atomically; return the files written.
+
+    In place (no ``output``): each changed rubric file is first copied to ``<file>.bak``;
+    an existing backup is not overwritten without ``force``. With ``output`` (a folder):
+    every rubric is written there (unchanged ones copied byte for byte), so the folder can be
+    passed to ``--rubrics``; existing files there are not overwritten without ``force``.
+    """
+    from .files import atomic_write_text
+
+    changed = set(changed)
+    by_id = {rubric.id: rubric for rubric in rubrics}
+    plans: list[tuple[Path, str | None, Path | None]] = []  # target, text (None: copy), source
+    if output is None:
+        for rubric_id in sorted(changed):
+            source = sources[rubric_id]
+            backup = source.with_name(source.name + ".bak")
+            if backup.exists() and not force:
+                raise RubricWriteError(
+                    f"{backup} exists; pass --force to replace that backup, or --output DIR "
+                    "to write the calibrated rubrics beside the originals")
+            plans.append((source, dump_rubric(by_id[rubric_id]), backup))
+    else:
+        output = Path(output)
+        if output.exists() and not output.is_dir():
+            raise RubricWriteError(f"{output} is a file; --output takes a folder")
+        for rubric_id, source in sorted(sources.items()):
+            target = output / source.name
+            if target.exists() and not force:
+                raise RubricWriteError(f"{target} exists; pass --force to overwrite it")
+            if source.resolve() == target.resolve():
+                raise RubricWriteError(
+                    f"--output {output} is the rubric folder itself; leave out --output to "
+                    "update it in place (with backups)")
+            text = dump_rubric(by_id[rubric_id]) if rubric_id in changed else None
+            plans.append((target, text, source))
+        output.mkdir(parents=True, exist_ok=True)
+    written = []
+    for target, text, other in plans:
+        if output is None:
+            shutil.copy2(target, other)  # the backup first
+            atomic_write_text(target, text)
+        elif text is None:
+            atomic_write_text(target, other.read_text(encoding="utf-8-sig"))
+        else:
+            atomic_write_text(target, text)
+        written.append(target)
+    return written
