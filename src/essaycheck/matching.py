@@ -52,7 +52,7 @@ STRENGTH_WEIGHTS = (("coverage", 0.5), ("recall", 0.25), ("char_recall", 0.25))
 _WEIGHTS = dict(STRENGTH_WEIGHTS)
 #: Character n-gram lengths (scikit-learn's ``char_wb`` analyser: within words, space-padded).
 CHAR_NGRAMS = (3, 5)
-_CACHE_LIMIT = 200_000
+_CACHE_LIMIT = 50_000
 #: marks the n-grams of a negated word, so they meet only negated words
 NEGATED_GRAM = "!"
 
@@ -74,7 +74,7 @@ def combine(coverage: float, recall: float, char: float, own: bool, grouped: boo
     return strength
 
 
-@lru_cache(maxsize=50_000)
+@lru_cache(maxsize=4_096)
 def word_grams(word: str, negated: bool = False) -> frozenset[str]:
     """A word's character n-grams as written (normalised), marked when the word is negated so
     that they meet only negated words. Cached for the process, shared by every rubric."""
