@@ -40,28 +40,28 @@ def _constant(values: np.ndarray) -> bool:
     return len(values) == 0 or bool(np.all(values == values[0]))
 
 
-def pearson(a: Sequence[float], b: Sequence[float]) -> float:
-    """Pearson's r, or nan when either side is constant or has fewer than two values."""
-    from scipy.stats import pearsonr
-
+def _correlation(statistic, a: Sequence[float], b: Sequence[float]) -> float:
+    """A scipy correlation's coefficient, or nan when either side is constant or short."""
     x, y = _arrays(a, b)
     if len(x) < 2 or _constant(x) or _constant(y):
         return NAN
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return float(pearsonr(x, y)[0])
+        return float(statistic(x, y)[0])
+
+
+def pearson(a: Sequence[float], b: Sequence[float]) -> float:
+    """Pearson's r, or nan when either side is constant or has fewer than two values."""
+    from scipy.stats import pearsonr
+
+    return _correlation(pearsonr, a, b)
 
 
 def spearman(a: Sequence[float], b: Sequence[float]) -> float:
     """Spearman's rank correlation, or nan when either side is constant."""
     from scipy.stats import spearmanr
 
-    x, y = _arrays(a, b)
-    if len(x) < 2 or _constant(x) or _constant(y):
-        return NAN
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return float(spearmanr(x, y)[0])
+    return _correlation(spearmanr, a, b)
 
 
 def whole_marks(values: Sequence[float]) -> np.ndarray:
