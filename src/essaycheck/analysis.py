@@ -212,11 +212,6 @@ class TokenReader:
         )
 
 
-def analyse_doc(doc) -> Analysis:
-    """Turn a spaCy ``Doc`` into an ``Analysis`` (an ``Analyzer`` does this with a cache)."""
-    return TokenReader(doc.vocab).read(doc)
-
-
 class KnownWords:
     """Membership in a spaCy lemma lookup table: its forms (kept only as hashes by spaCy, so
     asked through the table) and its lemmas."""

@@ -19,6 +19,9 @@ def atomic_writer(path: str | Path, newline: str | None = None, encoding: str = 
     try:
         with handle:
             yield handle
+        # a temporary file is private (0600); give the result the mode any new file gets
+        # here, or keep the mode of the file it replaces
+        os.chmod(handle.name, _mode_for(path))
         os.replace(handle.name, path)
     except BaseException:
         try:
@@ -26,6 +29,15 @@ def atomic_writer(path: str | Path, newline: str | None = None, encoding: str = 
         except OSError:
             pass
         raise
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

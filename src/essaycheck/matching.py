@@ -29,7 +29,7 @@ import functools
 import math
 import operator
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -124,11 +124,8 @@ class MatchSettings:
 
     def with_thresholds(self, thresholds: dict[str, float]) -> "MatchSettings":
         """These settings with a rubric's own calibrated thresholds applied."""
-        if not thresholds:
-            return self
-        values = dict(self.__dict__)
-        values.update({k: float(v) for k, v in thresholds.items() if k in ("covered", "partial")})
-        return MatchSettings(**values)
+        return replace(self, **{k: float(v) for k, v in thresholds.items()
+                                if k in ("covered", "partial")})
 
 
 @dataclass(frozen=True)
