@@ -176,6 +176,51 @@ def serve_command(host, port, rubrics_dir, pipeline) -> None:
     waitress.serve(app, host=host, port=port, threads=8, ident="essaycheck")
 
 
+def _check_input(answers: Path, encoding: str) -> str:
+    """The input file's encoding, canonical; exit with a message if the file cannot be read
+    in it (naming the first bad line and an encoding to try)."""
+    import codecs
+
+    from . import batch
+
+    try:
+        encoding = codecs.lookup(encoding).name
+    except LookupError:
+        fail(f"unknown encoding {encoding!r}; try utf-8, cp1252 or latin-1")
+    if not answers.is_file():
+        fail(f"{answers}: no such file")
+    try:
+        with answers.open("rb") as raw:
+            bad = batch.find_undecodable(raw, encoding)
+            raw.seek(0)
+            head = raw.read(4)
+    except OSError as exc:
+        fail(f"cannot read {answers}: {exc.strerror}")
+    if bad:
+        line, byte = bad
+        other = batch.suggest_encoding(head, encoding)
+        fail(f"{answers}, line {line}: not {encoding} text (byte 0x{byte:02x}); the file may "
+             f"be in another encoding: try --encoding {other}")
+    return encoding
+
+
+def _check_targets(answers: Path, output: Path, report: Path | None, force: bool) -> None:
+    """Exit with a message if an output would overwrite the input, an existing file without
+    --force, or the other output, or has no folder to go in."""
+    import os
+
+    targets = [("output", output)] + ([("report", report)] if report else [])
+    for name, target in targets:
+        if target.exists() and os.path.samefile(target, answers):
+            fail(f"the {name} {target} is the input file; write the results somewhere else")
+        if target.exists() and not force:
+            fail(f"{target} exists; pass --force to overwrite it")
+        if not target.parent.is_dir():
+            fail(f"cannot write {target}: no folder {target.parent}")
+    if report and report.resolve() == output.resolve():
+        fail("the report and the output must be different files")
+
+
 @main.command("score")
 @click.argument("answers", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -206,42 +251,12 @@ def score_command(answers, output, report, fmt, jobs, question_column, answer_co
     Exit status: 0 every row scored, 1 some rows could not be scored (their status is
     'error'), 2 nothing written (bad options, or a file that cannot be read).
     """
-    import codecs
-    import os
-
     from . import batch
     from .files import atomic_write_text, atomic_writer
 
-    try:
-        encoding = codecs.lookup(encoding).name
-    except LookupError:
-        fail(f"unknown encoding {encoding!r}; try utf-8, cp1252 or latin-1")
-    if not answers.is_file():
-        fail(f"{answers}: no such file")
+    encoding = _check_input(answers, encoding)
+    _check_targets(answers, output, report, force)
     fmt = fmt or ("json" if output.suffix.lower() in (".json", ".jsonl") else "csv")
-    targets = [("output", output)] + ([("report", report)] if report else [])
-    for name, target in targets:
-        if target.exists() and os.path.samefile(target, answers):
-            fail(f"the {name} {target} is the input file; write the results somewhere else")
-        if target.exists() and not force:
-            fail(f"{target} exists; pass --force to overwrite it")
-        if not target.parent.is_dir():
-            fail(f"cannot write {target}: no folder {target.parent}")
-    if report and report.resolve() == output.resolve():
-        fail("the report and the output must be different files")
-
-    try:
-        with answers.open("rb") as raw:
-            bad = batch.find_undecodable(raw, encoding)
-            raw.seek(0)
-            head = raw.read(4)
-    except OSError as exc:
-        fail(f"cannot read {answers}: {exc.strerror}")
-    if bad:
-        line, byte = bad
-        other = batch.suggest_encoding(head, encoding)
-        fail(f"{answers}, line {line}: not {encoding} text (byte 0x{byte:02x}); the file may "
-             f"be in another encoding: try --encoding {other}")
 
     source = str(answers)
     handle = answers.open(encoding=encoding, newline="")
