@@ -49,7 +49,7 @@ from essaycheck.checker import Checker  # noqa: E402
 from essaycheck.errors import EssaycheckError  # noqa: E402
 from essaycheck.evaluation import credit, pearson, roc_auc  # noqa: E402
 from essaycheck.matching import (  # noqa: E402
-    NEGATED, STRENGTH_WEIGHTS, MatchSettings, token_features)
+    NEGATED, STRENGTH_WEIGHTS, MatchSettings, _segments, token_features)
 
 FOLDS = 5
 STEP = 0.05
@@ -320,40 +320,38 @@ def _logistic_features(matcher, rubric, analysis, analyzer, cache) -> list[list[
                              for d in docs])
         cache[rubric.id] = wordings
     wordings = cache[rubric.id]
-    tokens = matcher._tokens(analysis)
-    segments = matcher._segments(analysis, tokens)
-    spelled = tokens[0]
-    whole = matcher._sentence(analysis, 0, len(analysis), *tokens) if len(analysis) else None
+    ranges = _segments(analysis, matcher.settings_.window)
+    spelled = [matcher._spell(lemma) if content else lemma
+               for lemma, content in zip(analysis.lemmas, analysis.content)]
+    whole = matcher.evidence(analysis, [(0, len(analysis.sentences))]) \
+        if analysis.sentences else None
     content = [spelled[i] for i in range(len(analysis)) if analysis.content[i]]
     asked = sum(1 for lemma in content if lemma in matcher.demoted_) / max(1, len(content))
     log_length = math.log1p(len(content))
-    vectors, precisions = [], []
-    for first, last, _, _ in segments:
+    vectors, precisions, unigrams = [], [], []
+    for first, last in ranges:
         start, end = analysis.sentences[first][0], analysis.sentences[last - 1][1]
         features = token_features(analysis, start, end, matcher.demoted_, matcher._spell)
         vectors.append(_vector(matcher, features))
         own = [f for f in features if " " not in f]
+        unigrams.append(set(own))
         precisions.append(sum(1 for f in own if f.removeprefix(NEGATED) in matcher.vocabulary_)
                           / len(own) if own else 0.0)
     whole_vector = _vector(matcher, token_features(analysis, 0, len(analysis), matcher.demoted_,
                                                    matcher._spell))
     out = []
-    for point, forms in zip(matcher.points_, wordings):
+    for p, (point, forms) in enumerate(zip(matcher.points_, wordings)):
         rows = []
-        for form, form_vector in zip(point.forms, forms):
-            if whole is not None:
-                w_cov, w_rec, w_char, _ = matcher._evidence(form, whole)
-            else:
-                w_cov = w_rec = w_char = 0.0
+        for f, (form, form_vector) in enumerate(zip(point.forms, forms)):
+            w_cov, w_rec, w_char = whole[p][f][:3] if whole is not None else (0.0, 0.0, 0.0)
             w_cos = _cosine(form_vector, whole_vector)
-            for (first, last, segment, listed), vector, precision in zip(segments, vectors,
-                                                                         precisions):
-                flipped = sum(1 for f in form.word_set if f not in segment.features and (
-                    f.removeprefix(NEGATED) if f.startswith(NEGATED) else NEGATED + f)
-                    in segment.features)
+            for vector, precision, words in zip(vectors, precisions, unigrams):
+                flipped = sum(1 for w, _, _ in form.words if w not in words and (
+                    w.removeprefix(NEGATED) if w.startswith(NEGATED) else NEGATED + w)
+                    in words)
                 rows.append({
                     "cosine": _cosine(form_vector, vector), "precision": precision,
-                    "negation_mismatch": flipped / max(1, len(form.word_set)),
+                    "negation_mismatch": flipped / max(1, len(form.words)),
                     "whole_coverage": w_cov, "whole_recall": w_rec, "whole_char_recall": w_char,
                     "whole_cosine": w_cos, "question_overlap": asked, "log_length": log_length})
         out.append(rows)

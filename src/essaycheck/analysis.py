@@ -7,7 +7,10 @@ The default pipeline downloads nothing: ``spacy.blank("en")`` with the lookup le
 
 from __future__ import annotations
 
+import operator
 import re
+import itertools
+from itertools import compress
 import unicodedata
 from dataclasses import dataclass
 
@@ -83,7 +86,8 @@ def clean_answer(text: object) -> str:
     text = _CONTROL.sub(" ", text)
     if not text.strip():
         raise EmptyAnswerError()
-    words = len(text.split())
+    # a word takes two characters with its space: a short text cannot be too many words
+    words = len(text.split()) if len(text) >= 2 * MAX_ANSWER_WORDS else 0
     if words > MAX_ANSWER_WORDS:
         raise AnswerTooLongError(words, MAX_ANSWER_WORDS, "words")
     return text
@@ -110,6 +114,9 @@ class Analysis:
     negated: tuple[bool, ...]
     stop: tuple[bool, ...]
     sentences: tuple[tuple[int, int], ...]
+    #: per token, an id of its (word, lemma) pair, the same for the same pair throughout the
+    #: process: what a matcher keeps its per-word work under
+    types: tuple[int, ...]
 
     def __len__(self) -> int:
         return len(self.lemmas)
@@ -161,55 +168,71 @@ class TokenReader:
         # stop and content again for a cue that turns out not to negate ("not only")
         plain_content = is_word and not lexeme.is_stop and len(lemma) > 1
         info = (skip, lemma, len(text), cue, lexeme.is_stop or cue, content, breaks_scope,
-                lexeme.is_stop, plain_content)
+                lexeme.is_stop, plain_content, next(_TYPE_IDS))
         if len(self._cache) < self.CACHE_LIMIT:
             self._cache[key] = info
         return info
 
-    def read(self, doc) -> Analysis:
-        """The ``Analysis`` of one processed ``Doc``."""
+    def read(self, doc, text: str | None = None) -> Analysis:
+        """The ``Analysis`` of one processed ``Doc``; ``text`` is the text it was made from,
+        if at hand (spaCy rebuilds ``doc.text`` token by token)."""
         table = doc.to_array(self._columns)
-        get, describe = self._cache.get, self._describe
-        infos = [get(key) or describe(key)
-                 for key in zip(table[:, 0].tolist(), table[:, 1].tolist())]
-        keep = [i for i, info in enumerate(infos) if not info[0]]
-        kept = [infos[i] for i in keep]
+        keys = list(zip(table[:, 0].tolist(), table[:, 1].tolist()))
+        infos = list(map(self._cache.get, keys))
+        if not all(infos):
+            infos = [info or self._describe(key) for info, key in zip(infos, keys)]
         offsets = table[:, 2].tolist()
-        sent_start = (table[:, 3].astype(numpy.int64) == 1).tolist()
-        stop = [info[4] for info in kept]
-        content = [info[5] for info in kept]
+        starts_sentence = table[:, 3].astype(numpy.int64) == 1
+        if any(map(_SKIP, infos)):
+            keep = list(compress(range(len(infos)), map(operator.not_, map(_SKIP, infos))))
+            kept = list(map(infos.__getitem__, keep))
+            offsets = list(map(offsets.__getitem__, keep))
+            # a kept token starts a sentence if it, or a skipped token since the last kept
+            # one, does: count the starts up to each kept token
+            counted = numpy.cumsum(starts_sentence)[keep]
+            sentence_starts = [0] + (numpy.flatnonzero(counted[1:] > counted[:-1]) + 1
+                                     ).tolist() if keep else []
+        else:
+            keep, kept = range(len(infos)), infos
+            sentence_starts = [0] + [i for i in numpy.flatnonzero(starts_sentence).tolist()
+                                     if i > 0]
+        stop = list(map(_STOP, kept))
+        content = list(map(_CONTENT, kept))
         negated = [False] * len(kept)
-        sentence_starts = []
-        previous = -1
-        for j, i in enumerate(keep):
-            # a kept token starts a sentence if it, or a skipped token before it, does
-            if j == 0 or True in sent_start[previous + 1:i + 1]:
-                sentence_starts.append(j)
-            previous = i
-        if any(info[3] for info in kept):
+        if any(map(_CUE, kept)):
+            # A cue negates up to NEGATION_SCOPE words after it, until a sentence starts, a
+            # clause breaks the scope or another cue takes over.
+            sent_start = starts_sentence.tolist()
             lower = table[:, 4].tolist()
             last = len(infos) - 1
-            scope = 0
-            for j, (i, info) in enumerate(zip(keep, kept)):
-                cue = info[3]
-                if cue and i < last and lower[i + 1] in self._not_negating:
-                    cue = False
-                    stop[j], content[j] = info[7], info[8]
-                if sent_start[i] or info[6]:
-                    scope = 0
-                negated[j] = scope > 0 and not cue
-                if cue:
-                    scope = NEGATION_SCOPE
-                elif scope:
-                    scope -= 1
+            cues = []
+            for j in compress(range(len(kept)), map(_CUE, kept)):
+                i = keep[j]
+                if i < last and lower[i + 1] in self._not_negating:  # "not only"
+                    stop[j], content[j] = kept[j][7], kept[j][8]
+                else:
+                    cues.append(j)
+            is_cue = set(cues)
+            for j in cues:
+                for t in range(j + 1, min(j + 1 + NEGATION_SCOPE, len(kept))):
+                    if t in is_cue or sent_start[keep[t]] or kept[t][6]:
+                        break
+                    negated[t] = True
         bounds = sentence_starts + [len(kept)]
         return Analysis(
-            text=doc.text, lemmas=tuple(info[1] for info in kept),
-            starts=tuple(offsets[i] for i in keep),
-            ends=tuple(offsets[i] + info[2] for i, info in zip(keep, kept)),
+            text=doc.text if text is None else text, lemmas=tuple(map(_LEMMA, kept)),
+            starts=tuple(offsets),
+            ends=tuple(map(operator.add, offsets, map(_LENGTH, kept))),
             content=tuple(content), negated=tuple(negated), stop=tuple(stop),
-            sentences=tuple(zip(bounds, bounds[1:])),
+            sentences=tuple(zip(bounds, bounds[1:])), types=tuple(map(_TYPE, kept)),
         )
+
+
+# fields of TokenReader's per-word description
+_SKIP, _LEMMA, _LENGTH, _CUE, _STOP, _CONTENT = (operator.itemgetter(n) for n in range(6))
+_TYPE = operator.itemgetter(9)
+#: ids of (word, lemma) pairs, shared by every reader in the process so that they never clash
+_TYPE_IDS = itertools.count()
 
 
 class KnownWords:
@@ -248,9 +271,11 @@ class Analyzer:
 
     def analyse(self, text: str) -> Analysis:
         """Analyse one text."""
-        return self.reader.read(self.nlp(text))
+        return self.reader.read(self.nlp(text), text)
 
     def analyse_many(self, texts):
         """Analyse a stream of ``(text, context)`` pairs, yielding ``(Analysis, context)``."""
-        for doc, context in self.nlp.pipe(texts, as_tuples=True, batch_size=64):
-            yield self.reader.read(doc), context
+        for doc, (text, context) in self.nlp.pipe(
+                ((text, (text, context)) for text, context in texts), as_tuples=True,
+                batch_size=64):
+            yield self.reader.read(doc, text), context

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from itertools import compress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -96,6 +97,6 @@ class Checker:
     def _result(self, rubric: Rubric, analysis: Analysis, answer: str) -> CheckResult:
         matcher = self.matchers_[rubric.id]
         matches = matcher.match(analysis)
-        content = [analysis.lemmas[i] for i in range(len(analysis)) if analysis.content[i]]
-        overlap = sum(1 for lemma in content if lemma in matcher.demoted_) / max(1, len(content))
+        content = list(compress(analysis.lemmas, analysis.content))
+        overlap = sum(map(matcher.demoted_.__contains__, content)) / max(1, len(content))
         return build_result(rubric, matches, analysis, overlap, count_words(answer))

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import NamedTuple
 
+import numpy
 from rapidfuzz.distance import OSA
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -153,22 +154,8 @@ class _Form:
     own_words: float  # total weight of the words that are not in the question
     grams: dict[str, float] = field(default_factory=dict)  # char n-gram -> IDF
     grams_total: float = 0.0
-    gram_masks: tuple[tuple[float, int], ...] = ()  # (IDF, bit mask of the n-grams with it)
     weights_total: float = 0.0
-    word_weights: dict[str, float] = field(default_factory=dict)  # recall, by feature
-    word_set: frozenset[str] = frozenset()
-    stem_set: frozenset[str] = frozenset()
-    stem_words: dict[str, tuple[str, ...]] = field(default_factory=dict)  # stem -> features
     curated: bool = False  # keyword groups written by a teacher: matched as written
-    index: list | None = None  # per group: look-up keys of one-word alternatives
-
-
-class _Segment(NamedTuple):
-    """What a segment of the answer offers as evidence."""
-
-    features: set[str]  # keyword features: lemmas, stems, bigrams, wildcard prefixes
-    asked: set[str]  # the question's words it uses
-    grams: int  # bit mask of its content words' character n-grams (the points' only)
 
 
 @dataclass
@@ -291,6 +278,9 @@ class PointMatcher:
         self._spelling_cache: dict[str, str] = {}
         self._stem_cache: dict[str, str] = {}
         self._token_cache: dict[tuple, tuple] = {}
+        self._word_cache: dict[tuple[str, bool], tuple[str, bool]] = {}
+        self._targets_cache: dict[tuple[str, ...], tuple] = {}
+        self._type_cache: dict[int, tuple[str, bool, int, int]] = {}
 
         self.points_ = []
         for point, doc, accepted, groups in zip(rubric.points, point_docs, accept_docs,
@@ -302,15 +292,6 @@ class PointMatcher:
         self.char_vocabulary_ = frozenset(
             gram for point_model in self.points_ for form in point_model.forms
             for gram in form.grams)
-        # Each n-gram is a bit: a segment's n-grams are one integer, and a wording's
-        # IDF-weighted share is a popcount per distinct IDF value (exact, and fast).
-        self.gram_bits_ = {gram: 1 << n for n, gram in enumerate(sorted(self.char_vocabulary_))}
-        for point_model in self.points_:
-            for form in point_model.forms:
-                by_weight: dict[float, int] = {}
-                for gram, weight in form.grams.items():
-                    by_weight[weight] = by_weight.get(weight, 0) | self.gram_bits_[gram]
-                form.gram_masks = tuple(by_weight.items())
         # Lengths of the wildcard prefixes: a segment lists its words' prefixes of just these
         # lengths, so a wildcard is one set look-up rather than a scan of the segment.
         lengths = set()
@@ -324,6 +305,8 @@ class PointMatcher:
                                     else feature
                                 lengths.update((len(plain), len(NEGATED) + len(plain)))
         self.prefix_lengths_ = tuple(sorted(lengths))
+        self.index_ = _EvidenceIndex(self.points_, settings.stems, self.demoted_,
+                                     self.char_vocabulary_)
         return self
 
     def _form(self, doc: Analysis, alt_groups, raw_groups) -> _Form:
@@ -378,17 +361,9 @@ class PointMatcher:
             # a point in the question's own words: they are all it can be recognised by
             words = [(f, sf, 1.0) for f, sf, _ in words]
             own = float(len(words))
-        stem_words: dict[str, tuple[str, ...]] = {}
-        for feature, stem_feature, _ in words:
-            stem_words[stem_feature] = stem_words.get(stem_feature, ()) + (feature,)
         return _Form(groups, weights, labels, words, own + asked if own else own, own,
-                     grams=grams, grams_total=sum(grams.values()),
-                     weights_total=sum(weights),
-                     word_weights={f: w for f, _, w in words},
-                     word_set=frozenset(f for f, _, _ in words),
-                     stem_set=frozenset(stem_words), stem_words=stem_words,
-                     curated=bool(alt_groups),
-                     index=[_group_index(alternatives) for alternatives in groups])
+                     grams=grams, grams_total=sum(grams.values()), weights_total=sum(weights),
+                     curated=bool(alt_groups))
 
     # -- matching ------------------------------------------------------------------------
     def _spell(self, lemma: str) -> str:
@@ -421,26 +396,21 @@ class PointMatcher:
                 self._stem_cache[feature] = cached
         return cached
 
-    def _grams(self, word: str, negated: bool) -> int:
-        """The bit mask of a word's character n-grams that some point of the rubric has."""
-        bits = self.gram_bits_
-        mask = 0
-        for gram in word_grams(word, negated):
-            mask |= bits.get(gram, 0)
-        return mask
-
     def _token_evidence(self, lemma: str, negated: bool, content: bool, written: str
-                        ) -> tuple[tuple[str, ...], str | None, str | None, frozenset[str]]:
+                        ) -> tuple[tuple[str, ...], int, int]:
         """What one word adds to a segment (cached, bounded): its keyword features (the
-        lemma, ``not:``-marked under negation, with its wildcard prefixes and stem), the
-        question word it is (if it is one), the unigram it adds, and its n-grams."""
+        lemma, ``not:``-marked under negation, with its wildcard prefixes and stem), and, as
+        bit masks over the evidence index's rows, those features or the question word it is,
+        and its character n-grams."""
         key = (lemma, negated, content, written)
         cached = self._token_cache.get(key)
         if cached is not None:
             return cached
+        index = self.index_
         feature = NEGATED + lemma if negated else lemma
         if lemma in self.demoted_:
-            cached = ((), feature if content else None, None, 0)
+            asked = index.feature_ids.get(ASKED + feature) if content else None
+            cached = ((), 0 if asked is None else 1 << asked, 0)
         else:
             features = [feature]
             for length in self.prefix_lengths_:
@@ -451,197 +421,152 @@ class PointMatcher:
             if content:
                 if self.settings_.stems:
                     features.append(self._stem(feature))
-                grams = self._grams(written, negated)
-            cached = (tuple(features), None, feature if content else None, grams)
+                for gram in word_grams(written, negated):
+                    grams |= index.gram_bits.get(gram, 0)
+            bits = 0
+            for f in features:
+                bits |= index.feature_bits.get(f, 0)
+            cached = (tuple(features), bits, grams)
         if len(self._token_cache) < _CACHE_LIMIT:
             self._token_cache[key] = cached
         return cached
 
-    def _sentence(self, analysis: Analysis, start: int, end: int, spelled: list[str],
-                  words: list[bool]) -> _Segment:
-        """The evidence tokens start..end offer: keyword features (lemmas, ``not:``-marked
-        under negation, stems, bigrams, wildcard prefixes), question words, n-grams."""
-        features: set[str] = set()
-        asked: set[str] = set()
-        grams = 0
-        unigrams = []
-        content, negated, text = analysis.content, analysis.negated, analysis.text
-        starts, ends = analysis.starts, analysis.ends
-        describe = self._token_evidence
-        for i in range(start, end):
-            if not words[i]:
-                continue
-            token_features, question_word, unigram, token_grams = describe(
-                spelled[i], negated[i], content[i],
-                text[starts[i]:ends[i]] if content[i] else "")
-            if question_word is not None:
-                asked.add(question_word)
-            features.update(token_features)
-            if unigram is not None:
-                unigrams.append(unigram)
-            grams |= token_grams
-        features.update(f"{a} {b}" for a, b in zip(unigrams, unigrams[1:]))
-        return _Segment(features, asked, grams)
+    def _word(self, lemma: str, content: bool) -> tuple[str, bool]:
+        """A token's lemma after spelling (content words only) and whether it is a word at
+        all (not punctuation); cached, bounded."""
+        known = (self._spell(lemma), True) if content else \
+            (lemma, any(c.isalnum() for c in lemma))
+        if len(self._word_cache) < _CACHE_LIMIT:
+            self._word_cache[lemma, content] = known
+        return known
 
-    def _evidence(self, form: _Form, segment: _Segment) -> tuple[float, float, float, bool]:
-        """One segment's evidence for one wording of a point: coverage, recall, char_recall
-        (each 0 to 1), and whether any of the point's own words or keywords is there."""
-        stems = self.settings_.stems
-        features = segment.features
-        coverage = _coverage_value(form, features, stems) if form.groups else 0.0
-        weight = form.word_weights
-        found = features & form.word_set
-        if stems:
-            for stem_feature in form.stem_set.intersection(features):
-                found.update(form.stem_words[stem_feature])
-        own_hit = sum(map(weight.__getitem__, found))
-        hit = own_hit + sum(map(weight.__getitem__, (form.word_set & segment.asked) - found))
-        recall = hit / form.words_total if form.words_total else 0.0
-        char = 0.0
-        if form.grams_total:
-            present = segment.grams
-            char = sum(weight * (mask & present).bit_count()
-                       for weight, mask in form.gram_masks) / form.grams_total
-        return coverage, recall, char, bool(coverage or own_hit)
+    def _evidence_table(self, analysis: Analysis, ranges: list[tuple[int, int]]
+                        ) -> tuple["_EvidenceTable", tuple[list[str], list[bool]]]:
+        """The evidence of every segment (a range of sentences) for every wording at once:
+        each sentence becomes a row of the index's features it holds, a segment the union of
+        its sentences' rows, and the evidence a few products with the index's matrices.
+        Also, per token, its lemma after spelling and whether it is a word at all (not
+        punctuation), read in the same pass."""
+        keys = [(kind << 2) | (negated << 1) | content for kind, negated, content
+                in zip(analysis.types, analysis.negated, analysis.content)]
+        infos = list(map(self._type_cache.get, keys))
+        if not all(infos):
+            infos = [info or self._type_info(analysis, i, key)
+                     for i, (info, key) in enumerate(zip(infos, keys))]
+        features = [functools.reduce(operator.or_, map(_FEATURE_BITS, infos[a:b]), 0)
+                    for a, b in analysis.sentences]
+        grams = [functools.reduce(operator.or_, map(_GRAM_BITS, infos[a:b]), 0)
+                 for a, b in analysis.sentences]
+        tokens = (list(map(_SPELLED, infos)), list(map(_IS_WORD, infos)))
+        return self.index_.table(features, grams, ranges), tokens
 
-    def evidence(self, analysis: Analysis) -> list[list[tuple]]:
+    def _type_info(self, analysis: Analysis, i: int, key: int) -> tuple[str, bool, int, int]:
+        """What token i adds, kept (bounded) under its word type, negation and content flag:
+        its lemma after spelling, whether it is a word, and the bit masks of its features
+        and n-grams in the evidence index."""
+        content = analysis.content[i]
+        lemma, is_word = self._word_cache.get((analysis.lemmas[i], content)) or \
+            self._word(analysis.lemmas[i], content)
+        bits = grams = 0
+        if is_word:
+            written = analysis.text[analysis.starts[i]:analysis.ends[i]] if content else ""
+            _, bits, grams = self._token_evidence(lemma, analysis.negated[i], content, written)
+        info = (lemma, is_word, bits, grams)
+        if len(self._type_cache) < _CACHE_LIMIT:
+            self._type_cache[key] = info
+        return info
+
+    def evidence(self, analysis: Analysis, ranges: list[tuple[int, int]] | None = None
+                 ) -> list[list[tuple]]:
         """Per point, the raw evidence of every (wording, segment) pair: ``(coverage,
         recall, char_recall, own, listed, grouped, sentences)``, where ``own`` tells whether
         any of the point's own words or keywords is there, ``listed`` whether the segment is a
         list of key words and ``grouped`` whether the wording has keyword groups. What
-        ``match`` weighs with ``combine``; scripts/fit_strength.py fits the weights on it."""
-        segments = self._segments(analysis)
-        return [[self._evidence(form, segment) + (listed, bool(form.groups), last - first)
-                 for form in point.forms for first, last, segment, listed in segments]
-                for point in self.points_]
-
-    def _tokens(self, analysis: Analysis) -> tuple[list[str], list[bool]]:
-        """Per token: the lemma after spelling (content words only), and whether it is a word
-        at all (not punctuation)."""
-        spelled, words = [], []
-        for lemma, content in zip(analysis.lemmas, analysis.content):
-            if content:
-                spelled.append(self._spell(lemma))
-                words.append(True)
-            else:
-                spelled.append(lemma)
-                words.append(any(c.isalnum() for c in lemma))
-        return spelled, words
-
-    def _segments(self, analysis: Analysis, tokens=None
-                  ) -> list[tuple[int, int, _Segment, bool]]:
-        """Single sentences and windows of neighbouring ones, with their evidence."""
-        spelled, words = tokens or self._tokens(analysis)
-        sentences = [self._sentence(analysis, a, b, spelled, words)
-                     for a, b in analysis.sentences]
-        segments = []
-        for first, last in _segments(analysis, self.settings_.window):
-            if last - first == 1:
-                segment = sentences[first]
-            else:
-                parts = sentences[first:last]
-                segment = _Segment(set().union(*(p.features for p in parts)),
-                                   set().union(*(p.asked for p in parts)),
-                                   functools.reduce(operator.or_, (p.grams for p in parts), 0))
-            start, end = analysis.sentences[first][0], analysis.sentences[last - 1][1]
-            segments.append((first, last, segment,
-                             _looks_like_list(analysis, start, end, words)))
-        return segments
+        ``match`` weighs with ``combine``; scripts/fit_strength.py fits the weights on it.
+        The segments are single sentences and windows of neighbouring ones, or ``ranges``
+        (first, last) of sentences."""
+        if ranges is None:
+            ranges = _segments(analysis, self.settings_.window)
+        if not ranges:
+            return [[] for _ in self.points_]
+        table, tokens = self._evidence_table(analysis, ranges)
+        listed = [_looks_like_list(analysis, analysis.sentences[first][0],
+                                   analysis.sentences[last - 1][1], tokens[1])
+                  for first, last in ranges]
+        out = []
+        for first_form, last_form in self.index_.point_forms:
+            rows = []
+            for k in range(first_form, last_form):
+                grouped = bool(self.index_.grouped[k])
+                rows.extend(
+                    (float(table.coverage[s, k]), float(table.recall[s, k]),
+                     float(table.char[s, k]), bool(table.own[s, k]), listed[s], grouped,
+                     last - first)
+                    for s, (first, last) in enumerate(ranges))
+            out.append(rows)
+        return out
 
     def match(self, analysis: Analysis) -> list[PointMatch]:
         """Match every point of the rubric against one analysed answer."""
         settings = self.settings_
-        weights = (settings.coverage_weight, settings.recall_weight, settings.char_weight)
-        tokens = self._tokens(analysis)
-        segments = self._segments(analysis, tokens)
+        ranges = _segments(analysis, settings.window)
+        if not ranges:
+            return [PointMatch(point.id, MISSED, 0.0, (), ()) for point in self.points_]
+        table, tokens = self._evidence_table(analysis, ranges)
+        strengths = table.strengths(
+            (settings.coverage_weight, settings.recall_weight, settings.char_weight),
+            settings.partial)
+        listed: dict[int, bool] = {}
+
+        def is_listed(s: int) -> bool:
+            if s not in listed:
+                first, last = ranges[s]
+                listed[s] = _looks_like_list(analysis, analysis.sentences[first][0],
+                                             analysis.sentences[last - 1][1], tokens[1])
+            return listed[s]
+
         matches = []
-        for point in self.points_:
-            best = self._best(point, segments, weights)
-            if best is None:
-                matches.append(PointMatch(point.id, MISSED, 0.0, (), ()))
-                continue
-            strength, first, last, segment, form, listed = best
+        for point, (s, k) in zip(self.points_, self.index_.best(
+                strengths, settings.covered - 1e-6, is_listed)):
+            first, last = ranges[s]
+            strength = float(strengths[s, k])
             # rounded so that float noise in a sum never tips a point across a threshold
             decided = round(strength, 9)
             status = (COVERED if decided >= settings.covered
                       else PARTIAL if decided >= settings.partial else MISSED)
-            _, found, negated = _coverage(form, segment.features, settings.stems)
-            terms: tuple[str, ...] = ()
-            spans: tuple[tuple[int, int], ...] = ()
-            if status != MISSED:
-                found.extend(feature for feature, stem_feature, weight in form.words
-                             if (feature in segment.features
-                                 or settings.stems and stem_feature in segment.features)
-                             and feature not in found)
-                evidence = self._term_tokens(analysis, first, last, found, tokens)
-                terms = self._surface_terms(analysis, evidence, tokens)
-                spans = _evidence_spans(analysis, first, last, evidence)
-            matches.append(PointMatch(point.id, status, round(min(1.0, max(0.0, strength)), 3),
-                                      terms, spans, listed, negated and status == MISSED))
+            if status == MISSED:
+                matches.append(PointMatch(point.id, status, round(max(0.0, decided), 3), (),
+                                          (), negated=bool(table.negated[s, k])))
+                continue
+            found = self.index_.found_terms(k, table.features(first, last))
+            evidence = self._term_tokens(analysis, first, last, found, tokens)
+            matches.append(PointMatch(
+                point.id, status, round(min(1.0, decided), 3),
+                self._surface_terms(analysis, evidence, tokens),
+                _evidence_spans(analysis, first, last, evidence), is_listed(s)))
         return matches
-
-    def _best(self, point: _PointModel, segments, weights):
-        """The segment and wording that make the point most strongly: ``(strength, first,
-        last, segment, wording, listed)``, or None for an answer with no words.
-
-        The first of the strongest in segment order wins, so a single sentence beats a window
-        of two that is no stronger. Evidence only grows with the segment, so a sentence can be
-        as strong as the strongest window only if every window holding it is: the others are
-        not scored (the result is the same as scoring every segment, only faster)."""
-        settings = self.settings_
-        cap = settings.covered - 1e-6
-
-        def score(index):
-            segment, listed = segments[index][2], segments[index][3]
-            top = raw = None
-            for form in point.forms:
-                strength = combine(*self._evidence(form, segment), bool(form.groups), weights,
-                                   settings.partial)
-                raw = strength if raw is None else max(raw, strength)
-                if listed:
-                    strength = min(strength, cap)
-                if top is None or strength > top[0]:
-                    top = (strength, form)
-            return top[0], raw, top[1]
-
-        singles = [i for i, (first, last, _, _) in enumerate(segments) if last - first == 1]
-        windows = [i for i, (first, last, _, _) in enumerate(segments) if last - first > 1]
-        scored = {i: score(i) for i in windows}
-        strongest = max((scored[i][0] for i in windows), default=None)
-        if strongest is not None and strongest <= 0:
-            scored[singles[0]] = (0.0, 0.0, point.forms[0])  # nothing anywhere: the first
-        else:
-            bound = {i: math.inf for i in singles}
-            for i in windows:
-                first, last = segments[i][0], segments[i][1]
-                for single in range(first, last):
-                    bound[single] = min(bound[single], scored[i][1])
-            for i in singles:
-                if strongest is None or bound[i] >= strongest:
-                    scored[i] = score(i)
-        best = None
-        for i in sorted(scored):
-            first, last, segment, listed = segments[i]
-            key = (scored[i][0], -(last - first))
-            if best is None or key > best[0]:
-                best = (key, first, last, segment, scored[i][2], listed)
-        if best is None:
-            return None
-        (strength, _), first, last, segment, form, listed = best
-        return strength, first, last, segment, form, listed
 
     def _term_tokens(self, analysis: Analysis, first: int, last: int, found: list[str],
                      tokens: tuple[list[str], list[bool]]) -> list[int]:
         """Indices of the tokens in sentences first..last that are the matched terms: the
         same lemma (after spelling), the same light stem, or a wildcard's prefix."""
         spelled, words = tokens
-        wanted, prefixes = _wanted(found)
-        stems = {self._stem(w) for w in wanted} if self.settings_.stems else set()
+        key = tuple(found)
+        targets = self._targets_cache.get(key)
+        if targets is None:
+            wanted, prefixes = _wanted(found)
+            stems = {self._stem(w) for w in wanted} if self.settings_.stems else set()
+            targets = (wanted, prefixes, stems)
+            if len(self._targets_cache) < _CACHE_LIMIT:
+                self._targets_cache[key] = targets
+        wanted, prefixes, stems = targets
         start, end = analysis.sentences[first][0], analysis.sentences[last - 1][1]
         text, starts, ends, content = analysis.text, analysis.starts, analysis.ends, \
             analysis.content
+        stem_of, stem = self._stem_cache.get, self._stem
         return [i for i in range(start, end) if words[i] and (
-            spelled[i] in wanted or (stems and content[i] and self._stem(spelled[i]) in stems)
+            spelled[i] in wanted
+            or (stems and content[i] and (stem_of(spelled[i]) or stem(spelled[i])) in stems)
             or (prefixes and normalise_lemma(text[starts[i]:ends[i]]).startswith(prefixes)))]
 
     def _surface_terms(self, analysis: Analysis, indices: list[int],
@@ -659,6 +584,266 @@ class PointMatcher:
                 seen.add(shown.lower())
                 terms.append(shown)
         return tuple(terms)
+
+
+ASKED = "?"  # marks a question word in the evidence index: it counts in recall only
+_SPELLED, _IS_WORD, _FEATURE_BITS, _GRAM_BITS = (operator.itemgetter(n) for n in range(4))
+
+
+class _EvidenceTable(NamedTuple):
+    """The evidence of each segment (rows) for each wording (columns)."""
+
+    coverage: numpy.ndarray
+    recall: numpy.ndarray
+    char: numpy.ndarray
+    own: numpy.ndarray  # any of the wording's own words or keywords is there
+    negated: numpy.ndarray  # a keyword group is there only under negation
+    grouped: numpy.ndarray  # per wording: it has keyword groups
+    sentences: list[int]  # per sentence, the bit mask of the index's features it holds
+
+    def features(self, first: int, last: int) -> int:
+        """The bit mask of the features sentences first..last hold."""
+        if last - first == 1:
+            return self.sentences[first]
+        return functools.reduce(operator.or_, self.sentences[first:last])
+
+    def strengths(self, weights: tuple[float, float, float], partial: float) -> numpy.ndarray:
+        """``combine`` over the whole table."""
+        coverage_weight, recall_weight, char_weight = weights
+        rest = recall_weight + char_weight
+        grouped = coverage_weight * self.coverage + recall_weight * self.recall \
+            + char_weight * self.char
+        plain = (recall_weight * self.recall + char_weight * self.char) / rest if rest \
+            else self.recall
+        strength = numpy.where(self.grouped, grouped, plain)
+        return numpy.where(self.own, strength, numpy.minimum(strength, partial / 2))
+
+
+class _EvidenceIndex:
+    """A rubric's points as matrices, so that an answer's evidence for every wording of every
+    point is a few matrix products rather than a loop over points, wordings and segments.
+
+    Rows of ``features_`` are the features a word can offer (``feature_ids``: lemmas, stems,
+    wildcard prefixes, question words); its columns are, in turn: the wordings' recall words (a
+    word is found by its lemma, its stem or, for a question word, as asked), per keyword group
+    its one-word alternatives (as said, then negated), the words of its alternatives of
+    several words (as said, then negated), and per wording whether a feature is one of its own
+    words. Rows of ``grams_`` are the points' character n-grams (``gram_ids``), its columns
+    the wordings, holding each n-gram's share of the wording's IDF weight.
+    """
+
+    def __init__(self, points, stems: bool, demoted: frozenset[str], grams) -> None:
+        self.forms = [form for point in points for form in point.forms]
+        self.point_forms, start = [], 0
+        for point in points:
+            self.point_forms.append((start, start + len(point.forms)))
+            start += len(point.forms)
+        self.form_starts_ = numpy.array([first for first, _ in self.point_forms], dtype=int)
+        self.feature_ids: dict[str, int] = {}
+        n_forms = len(self.forms)
+
+        def routes(pattern, form) -> list[int]:
+            found = [_key(pattern)]
+            if stems and not form.curated and not pattern[1] and " " not in pattern[0]:
+                found.append(_stem_feature(pattern[0]))
+            return [self._id(route) for route in found]
+
+        word_cells, own_cells, word_weights = [], [], []
+        single_cells: list[list[int]] = []  # per group, said then negated: feature rows
+        multi_cells: list[list[int]] = []  # per word of a multi-word alternative: feature rows
+        multi_alternatives: list[tuple[int, list[int]]] = []  # (group column, word columns)
+        group_forms = []
+        for k, form in enumerate(self.forms):
+            for feature, stem_feature, weight in form.words:
+                column = len(word_weights)
+                word_weights.append((k, weight))
+                for route in ([feature, stem_feature] if stems else [feature]):
+                    word_cells.append((self._id(route), column))
+                    if weight > 0:
+                        own_cells.append((self._id(route), k))
+                plain = feature[len(NEGATED):] if feature.startswith(NEGATED) else feature
+                if plain in demoted:
+                    word_cells.append((self._id(ASKED + feature), column))
+            for group, weight in zip(form.groups, form.group_weights):
+                said, unsaid = len(single_cells), len(single_cells) + 1
+                group_forms.append((k, weight))
+                single_cells.extend(([], []))
+                for patterns in group:
+                    if len(patterns) == 1:
+                        single_cells[said].extend(routes(patterns[0], form))
+                        single_cells[unsaid].extend(routes(_negated(patterns)[0], form)[:1])
+                        continue
+                    for column, variant in ((said, patterns), (unsaid, _negated(patterns))):
+                        words = []
+                        for pattern in variant:
+                            words.append(len(multi_cells))
+                            multi_cells.append(routes(pattern, form)[:1] if column == unsaid
+                                               else routes(pattern, form))
+                        multi_alternatives.append((column, words))
+        n_words, n_singles, n_multi = len(word_weights), len(single_cells), len(multi_cells)
+        self.bounds_ = tuple(numpy.cumsum([n_words, n_singles, n_multi, n_forms]).tolist())
+        # 0/1 and small counts: float32 is exact, and twice as fast to multiply
+        self.features_ = numpy.zeros((len(self.feature_ids), self.bounds_[-1]),
+                                     dtype=numpy.float32)
+        for row, column in word_cells:
+            self.features_[row, column] = 1.0
+        for column, rows in enumerate(single_cells):
+            self.features_[rows, n_words + column] = 1.0
+        for column, rows in enumerate(multi_cells):
+            self.features_[rows, n_words + n_singles + column] = 1.0
+        for row, k in own_cells:
+            self.features_[row, n_words + n_singles + n_multi + k] = 1.0
+        # recall: the found words' weights over the wording's total
+        self.word_weights_ = numpy.zeros((n_words, n_forms))
+        for column, (k, weight) in enumerate(word_weights):
+            self.word_weights_[column, k] = weight
+        self.word_totals_ = numpy.array([form.words_total or math.inf for form in self.forms])
+        # alternatives of several words: met when all their words are; each meets its group
+        self.multi_words_ = numpy.zeros((n_multi, len(multi_alternatives)))
+        self.multi_needed_ = numpy.array([len(words) for _, words in multi_alternatives],
+                                         dtype=float)
+        self.multi_groups_ = numpy.zeros((len(multi_alternatives), n_singles))
+        for a, (column, words) in enumerate(multi_alternatives):
+            self.multi_words_[words, a] = 1.0
+            self.multi_groups_[a, column] = 1.0
+        # coverage: the met groups' weights over the wording's total
+        self.group_weights_ = numpy.zeros((len(group_forms), n_forms))
+        self.group_forms_ = numpy.zeros((len(group_forms), n_forms))
+        for g, (k, weight) in enumerate(group_forms):
+            self.group_weights_[g, k] = weight
+            self.group_forms_[g, k] = 1.0
+        self.weight_totals_ = numpy.array([form.weights_total or math.inf
+                                           for form in self.forms])
+        # character n-grams: each n-gram's share of the wording's IDF weight
+        gram_ids = {gram: n for n, gram in enumerate(sorted(grams))}
+        self.grams_ = numpy.zeros((len(gram_ids), n_forms))
+        for k, form in enumerate(self.forms):
+            for gram, weight in form.grams.items():
+                self.grams_[gram_ids[gram], k] = weight / form.grams_total
+        self.grouped = numpy.array([bool(form.groups) for form in self.forms])
+        # a word's features and n-grams are bits of an integer: a sentence's are their OR
+        self.feature_bits = {f: 1 << n for f, n in self.feature_ids.items()}
+        self.gram_bits = {gram: 1 << n for gram, n in gram_ids.items()}
+        # per wording, what tells which of its terms a segment holds (see ``found_terms``)
+        bits = self.feature_bits
+        self.terms_ = []
+        for form in self.forms:
+            groups = []
+            for group in form.groups:
+                alternatives = []
+                for patterns in group:
+                    keys = tuple(_key(pattern) for pattern in patterns)
+                    either = None
+                    if stems and not form.curated:
+                        either = tuple(functools.reduce(operator.or_, map(
+                            (1).__lshift__, routes(pattern, form))) for pattern in patterns)
+                    alternatives.append((functools.reduce(operator.or_, map(bits.get, keys)),
+                                         keys, either))
+                groups.append(alternatives)
+            words = [(feature, bits[feature] | (bits[stem_feature] if stems else 0))
+                     for feature, stem_feature, _ in form.words]
+            self.terms_.append((groups, words))
+
+    def _id(self, feature: str) -> int:
+        return self.feature_ids.setdefault(feature, len(self.feature_ids))
+
+    def found_terms(self, k: int, features: int) -> list[str]:
+        """The terms of wording k that a segment holding these features (a bit mask) uses:
+        per keyword group met, the patterns of its first alternative met (as written, else
+        by stem); then the wording's words found by lemma or stem."""
+        groups, words = self.terms_[k]
+        terms: list[str] = []
+        for alternatives in groups:
+            found = next((keys for mask, keys, _ in alternatives if features & mask == mask),
+                         None)
+            if found is None:
+                found = next((keys for _, keys, either in alternatives
+                              if either and all(features & mask for mask in either)), None)
+            if found is not None:
+                terms.extend(key for key in found if key not in terms)
+        terms.extend(feature for feature, mask in words
+                     if features & mask and feature not in terms)
+        return terms
+
+    def table(self, features: list[int], grams: list[int], ranges: list[tuple[int, int]]
+              ) -> _EvidenceTable:
+        """The evidence table of one answer from its sentences' feature and n-gram masks."""
+        words_end, singles_end, multi_end, own_end = self.bounds_
+        gather = _gather(tuple(ranges))
+        hits = _segment_rows(features, gather, self.features_, sparse=True) > 0
+        groups = hits[:, words_end:singles_end]
+        if multi_end > singles_end:
+            met = (hits[:, singles_end:multi_end] @ self.multi_words_) >= self.multi_needed_
+            groups = groups | ((met @ self.multi_groups_) > 0)
+        said, unsaid = groups[:, 0::2], groups[:, 1::2]
+        coverage = (said @ self.group_weights_) / self.weight_totals_
+        negated = ((unsaid & ~said) @ self.group_forms_) > 0
+        recall = (hits[:, :words_end] @ self.word_weights_) / self.word_totals_
+        own = hits[:, multi_end:own_end] | (coverage > 0)
+        chars = _segment_rows(grams, gather, self.grams_)
+        return _EvidenceTable(coverage, recall, chars, own, negated, self.grouped, features)
+
+    def best(self, strengths: numpy.ndarray, cap: float, is_listed) -> list[tuple[int, int]]:
+        """Per point, the (segment, wording) that makes it most strongly: the strongest, then
+        the first segment (``_segments`` lists the shorter first, so a single sentence beats
+        a window that is no stronger) and the first wording. A segment that ``is_listed`` (a
+        list of key words) has its strengths capped at ``cap`` in place; it is tested only
+        when it would otherwise win above the cap. Ties are judged on strengths rounded to
+        1e-9, so that float noise cannot decide them."""
+        rounded = numpy.round(strengths, 9)
+        tops = numpy.maximum.reduceat(rounded, self.form_starts_, axis=1)
+        capped: set[int] = set()
+        out = []
+        for p, (first_form, last_form) in enumerate(self.point_forms):
+            while True:
+                s = int(tops[:, p].argmax())
+                if s in capped or strengths[s, first_form:last_form].max() <= cap \
+                        or not is_listed(s):
+                    break
+                # a list of key words: capped for every point, then look again
+                capped.add(s)
+                numpy.minimum(strengths[s], cap, out=strengths[s])
+                rounded[s] = numpy.round(strengths[s], 9)
+                tops[s] = numpy.maximum.reduceat(rounded[s], self.form_starts_)
+            k = first_form if last_form - first_form == 1 else \
+                first_form + int(rounded[s, first_form:last_form].argmax())
+            out.append((s, k))
+        return out
+
+
+def _segment_rows(sentences: list[int], gather: tuple, matrix: numpy.ndarray,
+                  sparse: bool = False) -> numpy.ndarray:
+    """``segments x matrix``, where a segment's row is the union of its sentences' rows: each
+    sentence's bit mask over the matrix's rows, unpacked to 0/1. ``gather`` is
+    ``_gather(ranges)``. ``sparse``: multiply just the rows some sentence holds (faster for a
+    wide matrix of which an answer meets a small part)."""
+    width = matrix.shape[0]
+    size = (width + 7) // 8
+    packed = numpy.frombuffer(b"".join(mask.to_bytes(size, "little") for mask in sentences),
+                              dtype=numpy.uint8).reshape(len(sentences), size)
+    rows = numpy.unpackbits(packed, axis=1, count=width, bitorder="little")
+    if sparse:
+        present = numpy.flatnonzero(rows.any(axis=0))
+        rows, matrix = rows[:, present], matrix[present]
+    firsts, more = gather
+    segments = rows[firsts]
+    for which, sentence in more:
+        segments[which] |= rows[sentence]
+    return segments.astype(matrix.dtype) @ matrix
+
+
+@lru_cache(maxsize=1_024)
+def _gather(ranges: tuple[tuple[int, int], ...]) -> tuple:
+    """How to build segment rows from sentence rows: each range's first sentence, then for
+    each further position j, the ranges that long and their sentence at j. Cached: answers
+    with as many sentences share it."""
+    firsts = numpy.array([first for first, _ in ranges], dtype=numpy.intp)
+    more = []
+    for j in range(1, max(last - first for first, last in ranges)):
+        which = [n for n, (first, last) in enumerate(ranges) if last - first > j]
+        more.append((numpy.array(which, dtype=numpy.intp),
+                     numpy.array([ranges[n][0] + j for n in which], dtype=numpy.intp)))
+    return firsts, tuple(more)
 
 
 def _identity(features):
@@ -694,59 +879,6 @@ def _negated(patterns):
     return tuple((NEGATED + f, pre) for f, pre in patterns)
 
 
-def _group_index(alternatives) -> tuple[frozenset, frozenset, tuple]:
-    """Look-up keys of a group's one-word alternatives, as said and as negated, and its
-    alternatives of several words."""
-    return (frozenset(_key(p[0]) for p in alternatives if len(p) == 1),
-            frozenset(_key(_negated(p)[0]) for p in alternatives if len(p) == 1),
-            tuple(p for p in alternatives if len(p) > 1))
-
-
-def _coverage(point: _Form, features: set[str], stems: bool = False
-              ) -> tuple[float, list[str], bool]:
-    """Weighted share of the point's keyword groups found, the terms found, and whether a
-    group was found only under negation."""
-    if not point.groups:
-        return 0.0, [], False
-    hit = 0.0
-    terms: list[str] = []
-    negated_only = False
-    for alternatives, weight, (singles, negated, multi) in zip(
-            point.groups, point.group_weights, point.index):
-        found = None
-        if multi or not singles.isdisjoint(features):
-            for patterns in alternatives:
-                if all(_has(features, p) for p in patterns):
-                    found = patterns
-                    break
-        if found is None and stems and not point.curated:
-            for patterns in alternatives:
-                if all(_has_stem(features, p) for p in patterns):
-                    found = patterns
-                    break
-        if found is not None:
-            hit += weight
-            terms.extend(_key(p) for p in found if _key(p) not in terms)
-        elif not negated.isdisjoint(features) or multi and any(
-                len(patterns) > 1 and all(_has(features, p) for p in _negated(patterns))
-                for patterns in alternatives):
-            negated_only = True
-    return hit / sum(point.group_weights), terms, negated_only
-
-
-def _coverage_value(point: _Form, features: set[str], stems: bool = False) -> float:
-    """Weighted share of the point's keyword groups found (``_coverage`` without the terms)."""
-    hit = 0.0
-    for alternatives, weight, (singles, _, multi) in zip(point.groups, point.group_weights,
-                                                         point.index):
-        if not singles.isdisjoint(features) or (multi and any(
-                all(_has(features, p) for p in patterns)
-                for patterns in multi)) or (stems and not point.curated and any(
-                all(_has_stem(features, p) for p in patterns) for patterns in alternatives)):
-            hit += weight
-    return hit / point.weights_total if point.weights_total else 0.0
-
-
 def _wanted(terms) -> tuple[set[str], tuple[str, ...]]:
     """Matched terms as plain words and as wildcard prefixes (negation marks dropped)."""
     words, prefixes = set(), []
@@ -762,20 +894,6 @@ def _wanted(terms) -> tuple[set[str], tuple[str, ...]]:
 
 
 PREFIX = "^"
-
-
-def _has(features: set[str], pattern: tuple[str, bool]) -> bool:
-    feature, is_prefix = pattern
-    if not is_prefix:
-        return feature in features
-    return PREFIX + feature in features
-
-
-def _has_stem(features: set[str], pattern: tuple[str, bool]) -> bool:
-    feature, is_prefix = pattern
-    if is_prefix or " " in feature:
-        return _has(features, pattern)
-    return _stem_feature(feature) in features or feature in features
 
 
 def _segments(analysis: Analysis, window: int) -> list[tuple[int, int]]:
