@@ -194,3 +194,27 @@ def test_a_known_english_word_is_not_taken_for_a_misspelling(checker, analyzer):
     assert "think" not in terms
     # while a real misspelling of a rubric word is still read as that word
     assert "censorship" in checker.matchers_["thaw-significance"]._spell("censorhip")
+
+
+def test_idf_is_scikit_learns(checker, analyzer):
+    """The matcher's IDF (written out to keep scikit-learn off the start-up path) is
+    TfidfVectorizer's, on the shipped rubrics' own corpora."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from essaycheck.matching import _char_ngrams, idf, token_features
+
+    for rubric in checker.rubrics:
+        docs = [analyzer.analyse(t) for t in [rubric.question, rubric.model_answer,
+                                               rubric.context] + [p.text for p in rubric.points]
+                if t]
+        corpus = [token_features(d, a, b, frozenset()) for d in docs for a, b in d.sentences]
+        corpus = [features for features in corpus if features]
+        words = [[d.text[d.starts[i]:d.ends[i]].lower() for i in range(a, b) if d.content[i]]
+                 for d in docs for a, b in d.sentences]
+        words = [w for w in words if w]
+        for documents, analyzer_ in ((corpus, lambda x: x), (words, _char_ngrams)):
+            reference = TfidfVectorizer(analyzer=analyzer_, lowercase=False).fit(documents)
+            expected = dict(zip(reference.get_feature_names_out(), reference.idf_))
+            got = idf(map(analyzer_, documents))
+            assert got.keys() == expected.keys()
+            assert all(got[t] == pytest.approx(expected[t], rel=1e-12) for t in got)

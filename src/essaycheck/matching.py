@@ -35,7 +35,6 @@ from typing import NamedTuple
 
 import numpy
 from rapidfuzz.distance import OSA
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .analysis import Analysis, Analyzer, normalise_lemma
 from .results import COVERED, MISSED, PARTIAL
@@ -73,6 +72,21 @@ def combine(coverage: float, recall: float, char: float, own: bool, grouped: boo
         # nothing but the question's own words: never enough to make a point
         strength = min(strength, partial / 2)
     return strength
+
+
+def idf(documents) -> dict[str, float]:
+    """Each term's inverse document frequency over documents given as lists of terms, as
+    scikit-learn's ``TfidfVectorizer`` (smooth_idf=True) computes ``idf_``:
+    ln((1 + n) / (1 + df)) + 1. Written out because importing scikit-learn costs about 0.6 s
+    of every process start, and this is all the matcher needs of it; test_matching checks
+    the figures against ``TfidfVectorizer`` itself."""
+    frequency: dict[str, int] = {}
+    n = 0
+    for terms in documents:
+        n += 1
+        for term in set(terms):
+            frequency[term] = frequency.get(term, 0) + 1
+    return {term: math.log((1 + n) / (1 + df)) + 1 for term, df in frequency.items()}
 
 
 @lru_cache(maxsize=4_096)
@@ -234,10 +248,8 @@ class PointMatcher:
         corpus.append(token_features(question, 0, len(question), frozenset()))
         corpus = [features for features in corpus if features]
 
-        vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, lowercase=False)
-        vectorizer.fit(corpus or [["empty"]])
-        self.idf_ = dict(zip(vectorizer.get_feature_names_out(), map(float, vectorizer.idf_)))
-        self.unseen_idf_ = float(max(vectorizer.idf_)) if len(vectorizer.idf_) else 1.0
+        self.idf_ = idf(corpus or [["empty"]])
+        self.unseen_idf_ = max(self.idf_.values())
 
         # Character n-grams: IDF from the rubric's own texts, word by word (as ``char_wb``).
         char_docs = []
@@ -248,9 +260,7 @@ class PointMatcher:
                          for i in range(a, b) if doc.content[i]]
                 if words:
                     char_docs.append(words)
-        chars = TfidfVectorizer(analyzer=_char_ngrams, lowercase=False)
-        chars.fit(char_docs or [["empty"]])
-        self.char_idf_ = dict(zip(chars.get_feature_names_out(), map(float, chars.idf_)))
+        self.char_idf_ = idf(map(_char_ngrams, char_docs or [["empty"]]))
 
         decisive = list(point_docs)
         for docs in accept_docs:
@@ -844,10 +854,6 @@ def _gather(ranges: tuple[tuple[int, int], ...]) -> tuple:
         more.append((numpy.array(which, dtype=numpy.intp),
                      numpy.array([ranges[n][0] + j for n in which], dtype=numpy.intp)))
     return firsts, tuple(more)
-
-
-def _identity(features):
-    return features
 
 
 def _strip_wildcard(text: str) -> str:
