@@ -947,7 +947,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if "a" in parts:
             from essaycheck import Checker
+            from essaycheck.matching import limit_blas_threads
 
+            limit_blas_threads()  # one core: as the CLI, the server and batch workers run
             checker = Checker.from_directory(RUBRIC_DIR)
             mix = synthetic_class(sizes["core_mix"], sources=sources)
             fixed = synthetic_class(sizes["core_150"], seed=SEED + 1, words=(150, 150),

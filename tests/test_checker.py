@@ -221,6 +221,20 @@ def test_result_to_dict_is_json_ready(checker):
         <= set(data["points"][0])
 
 
+def test_result_to_dict_is_asdict_plus_quotes(checker):
+    """Every field, in the dataclasses' order, nested as ``dataclasses.asdict`` nests them."""
+    from dataclasses import asdict
+
+    result = checker.check(SPEECH, SPEECH_PARAPHRASE)
+    expected = asdict(result)
+    for point, original in zip(expected["points"], result.points):
+        point["quote"] = original.quote
+    data = result.to_dict()
+    assert data == expected
+    assert list(data) == list(expected)
+    assert [list(p) for p in data["points"]] == [list(p) for p in expected["points"]]
+
+
 def test_results_do_not_depend_on_the_process(tmp_path):
     """The web server and the CLI are different processes with different string hashing:
     the same answer must get the same result in both."""

@@ -469,6 +469,9 @@ def _init_worker(rubrics: list[Rubric], pipeline: str | None, settings: Any) -> 
     """Pool initializer: build this worker's Checker once."""
     global _worker_checker, _worker_error
     from .checker import Checker
+    from .matching import limit_blas_threads
+
+    limit_blas_threads()
 
     try:
         _worker_checker = Checker(rubrics, pipeline=pipeline, settings=settings).fit()

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from .errors import EssaycheckError, RubricError
+from .matching import limit_blas_threads
 
 DEFAULT_RUBRICS = "rubric"
 
@@ -57,6 +58,7 @@ def load_checker(rubrics_dir: Path, pipeline: str | None):
 @click.version_option(package_name="essaycheck")
 def main() -> None:
     """Rubric-based feedback on written answers: which points an answer makes and misses."""
+    limit_blas_threads()
 
 
 @main.group()

@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .analysis import MAX_ANSWER_CHARS, MAX_ANSWER_WORDS
 from .errors import AnswerError, AnswerTooLongError, EssaycheckError, UnknownQuestionError
+from .matching import limit_blas_threads
 from .results import COVERED, PARTIAL, CheckResult, PointResult
 
 #: Largest request body accepted, in bytes. Generous enough for any answer within the
@@ -64,6 +65,7 @@ def web_dir() -> Path:
 def create_app(checker: Any = None, rubrics_dir: str | Path = "rubric",
                config: dict | None = None) -> Flask:
     """The WSGI app. Pass a fitted ``Checker``, or it is built here from ``rubrics_dir``."""
+    limit_blas_threads()
     folder = web_dir()
     app = Flask(__name__, template_folder=str(folder / "templates"),
                 static_folder=str(folder / "static"), static_url_path="/static")
