@@ -297,8 +297,6 @@ class PointMatcher:
                 self.fuzzy_targets_.setdefault(target[0], []).append(target)
         self._spelling_cache: dict[str, str] = {}
         self._stem_cache: dict[str, str] = {}
-        self._token_cache: dict[tuple, tuple] = {}
-        self._word_cache: dict[tuple[str, bool], tuple[str, bool]] = {}
         self._targets_cache: dict[tuple[str, ...], tuple] = {}
         self._type_cache: dict[int, tuple[str, bool, int, int]] = {}
 
@@ -416,49 +414,31 @@ class PointMatcher:
                 self._stem_cache[feature] = cached
         return cached
 
-    def _token_evidence(self, lemma: str, negated: bool, content: bool, written: str
-                        ) -> tuple[tuple[str, ...], int, int]:
-        """What one word adds to a segment (cached, bounded): its keyword features (the
-        lemma, ``not:``-marked under negation, with its wildcard prefixes and stem), and, as
-        bit masks over the evidence index's rows, those features or the question word it is,
-        and its character n-grams."""
-        key = (lemma, negated, content, written)
-        cached = self._token_cache.get(key)
-        if cached is not None:
-            return cached
+    def _word_evidence(self, lemma: str, negated: bool, content: bool, written: str
+                       ) -> tuple[int, int]:
+        """What one word adds to a segment, as bit masks over the evidence index's rows: its
+        features (the lemma, ``not:``-marked under negation, with its wildcard prefixes and
+        stem), or the question word it is; and its character n-grams."""
         index = self.index_
         feature = NEGATED + lemma if negated else lemma
         if lemma in self.demoted_:
             asked = index.feature_ids.get(ASKED + feature) if content else None
-            cached = ((), 0 if asked is None else 1 << asked, 0)
-        else:
-            features = [feature]
-            for length in self.prefix_lengths_:
-                if length > len(feature):
-                    break
-                features.append(PREFIX + feature[:length])
-            grams = 0
-            if content:
-                if self.settings_.stems:
-                    features.append(self._stem(feature))
-                for gram in word_grams(written, negated):
-                    grams |= index.gram_bits.get(gram, 0)
-            bits = 0
-            for f in features:
-                bits |= index.feature_bits.get(f, 0)
-            cached = (tuple(features), bits, grams)
-        if len(self._token_cache) < _CACHE_LIMIT:
-            self._token_cache[key] = cached
-        return cached
-
-    def _word(self, lemma: str, content: bool) -> tuple[str, bool]:
-        """A token's lemma after spelling (content words only) and whether it is a word at
-        all (not punctuation); cached, bounded."""
-        known = (self._spell(lemma), True) if content else \
-            (lemma, any(c.isalnum() for c in lemma))
-        if len(self._word_cache) < _CACHE_LIMIT:
-            self._word_cache[lemma, content] = known
-        return known
+            return (0 if asked is None else 1 << asked), 0
+        features = [feature]
+        for length in self.prefix_lengths_:
+            if length > len(feature):
+                break
+            features.append(PREFIX + feature[:length])
+        grams = 0
+        if content:
+            if self.settings_.stems:
+                features.append(self._stem(feature))
+            for gram in word_grams(written, negated):
+                grams |= index.gram_bits.get(gram, 0)
+        bits = 0
+        for f in features:
+            bits |= index.feature_bits.get(f, 0)
+        return bits, grams
 
     def _evidence_table(self, analysis: Analysis, ranges: list[tuple[int, int]]
                         ) -> tuple["_EvidenceTable", tuple[list[str], list[bool]]]:
@@ -482,15 +462,17 @@ class PointMatcher:
 
     def _type_info(self, analysis: Analysis, i: int, key: int) -> tuple[str, bool, int, int]:
         """What token i adds, kept (bounded) under its word type, negation and content flag:
-        its lemma after spelling, whether it is a word, and the bit masks of its features
-        and n-grams in the evidence index."""
-        content = analysis.content[i]
-        lemma, is_word = self._word_cache.get((analysis.lemmas[i], content)) or \
-            self._word(analysis.lemmas[i], content)
+        its lemma after spelling (content words only), whether it is a word at all (not
+        punctuation), and the bit masks of its features and n-grams in the evidence index."""
+        lemma, content = analysis.lemmas[i], analysis.content[i]
         bits = grams = 0
+        if content:
+            lemma, is_word = self._spell(lemma), True
+        else:
+            is_word = any(c.isalnum() for c in lemma)
         if is_word:
             written = analysis.text[analysis.starts[i]:analysis.ends[i]] if content else ""
-            _, bits, grams = self._token_evidence(lemma, analysis.negated[i], content, written)
+            bits, grams = self._word_evidence(lemma, analysis.negated[i], content, written)
         info = (lemma, is_word, bits, grams)
         if len(self._type_cache) < _CACHE_LIMIT:
             self._type_cache[key] = info
