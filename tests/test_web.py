@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -661,3 +662,62 @@ def test_serve_command_reports_bad_rubrics(tmp_path):
     result = CliRunner().invoke(cli.main, ["serve", "--rubrics", str(tmp_path)])
     assert result.exit_code != 0
     assert "not valid" in result.output or "Error" in result.output
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="--workers needs fork")
+def test_serve_with_workers_answers_and_stops_with_its_workers(tmp_path):
+    """Two worker processes answer on one port; stopping the command stops them all."""
+    import http.client
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "essaycheck.cli", "serve", "--port", str(port), "--workers", "2",
+         "--rubrics", str(RUBRIC_DIR)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    try:
+        body = json.dumps({"question_id": QID, "answer": GOOD})
+        statuses, deadline = [], time.monotonic() + 60
+        while len(statuses) < 6 and time.monotonic() < deadline:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                connection.request("POST", "/api/v1/check", body,
+                                   {"Content-Type": "application/json"})
+                statuses.append(connection.getresponse().status)
+                connection.close()
+            except OSError:
+                time.sleep(0.1)
+        assert statuses == [200] * 6
+        workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True,
+                                 text=True).stdout.split()
+        assert len(workers) == 2
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=20)[0]
+    assert "with 2 worker processes" in output
+    for pid in workers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid), 0)
+
+
+def test_serve_with_workers_reports_a_port_in_use(checker, monkeypatch):
+    import socket
+
+    from click.testing import CliRunner
+
+    from essaycheck import cli
+
+    monkeypatch.setattr(cli, "load_checker", lambda rubrics_dir, pipeline: checker)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli.main, ["serve", "--port", str(port), "--workers", "2"])
+    assert result.exit_code != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output

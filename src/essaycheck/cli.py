@@ -7,6 +7,9 @@ into messages on stderr with a non-zero exit code.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -162,20 +165,80 @@ def check_command(question_id, answer_file, as_json, rubrics_dir, pipeline) -> N
               help="Address to listen on (127.0.0.1: this computer only).")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes sharing the port (Linux and macOS), each with 8 threads: "
+                   "one per core for many students at once.")
 @rubrics_option
 @pipeline_option
-def serve_command(host, port, rubrics_dir, pipeline) -> None:
+def serve_command(host, port, workers, rubrics_dir, pipeline) -> None:
     """Serve the student page and the JSON API with waitress."""
     import waitress
 
     from .web import create_app
 
+    if workers > 1 and not hasattr(os, "fork"):
+        fail("--workers above 1 needs a system that can fork processes (Linux, macOS); "
+             "use --workers 1 here")
     checker = load_checker(rubrics_dir, pipeline)
     app = create_app(checker=checker)
     shown = f"[{host}]" if ":" in host else host
+    if workers == 1:
+        click.echo(f"essaycheck: serving {len(checker.rubrics_)} question(s) from {rubrics_dir} "
+                   f"on http://{shown}:{port}/ (Ctrl+C to stop)")
+        waitress.serve(app, host=host, port=port, threads=8, ident="essaycheck")
+        return
+    try:
+        listener = socket.create_server((host, port), backlog=1024,
+                                        family=socket.AF_INET6 if ":" in host
+                                        else socket.AF_INET)
+    except OSError as exc:
+        fail(f"cannot listen on {shown}:{port}: {exc.strerror or exc}")
     click.echo(f"essaycheck: serving {len(checker.rubrics_)} question(s) from {rubrics_dir} "
-               f"on http://{shown}:{port}/ (Ctrl+C to stop)")
-    waitress.serve(app, host=host, port=port, threads=8, ident="essaycheck")
+               f"on http://{shown}:{listener.getsockname()[1]}/ with {workers} worker "
+               f"processes (Ctrl+C to stop)")
+    _serve_forked(lambda: waitress.serve(app, sockets=[listener], threads=8,
+                                         ident="essaycheck"), workers)
+
+
+def _serve_forked(serve, workers: int) -> None:
+    """Run ``serve`` in ``workers`` forked processes (sharing the listening socket and the
+    fitted checker, copy on write) until they stop or this process is told to stop."""
+    children = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: serve until stopped, never return into the CLI
+            code = 0
+            try:
+                serve()
+            except KeyboardInterrupt:
+                pass
+            except BaseException:  # noqa: BLE001 - reported, then the worker ends
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+
+    def stop(signum, frame) -> None:
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for pid in children:
+        while True:
+            try:
+                os.waitpid(pid, 0)
+                break
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
 
 
 def _check_input(answers: Path, encoding: str) -> str:
