@@ -21,6 +21,13 @@ below half of "partial" (copying the question earns nothing).
 from the rubric (its points, model answer, question and context, never from answers), and
 learned state ends in ``_``. ``match`` then scores an analysed answer without changing the
 matcher, so an answer gets the same result alone or in any batch.
+
+How it is computed: ``fit`` turns the rubric into an ``_EvidenceIndex``, matrices whose rows are
+the features a word can offer (lemmas, stems, wildcard prefixes, question words) and the points'
+character n-grams. ``match`` reads each sentence of the answer as two bit masks over those rows
+(per word, cached by word type), unpacks them for every segment at once, and gets every
+wording's coverage, recall and char_recall in every segment from a few numpy products; Python
+loops remain only for the chosen segment of each point (its matched words and quote).
 """
 
 from __future__ import annotations
@@ -162,7 +169,9 @@ class PointMatch:
     strength: float
     matched_terms: tuple[str, ...]
     sentence_spans: tuple[tuple[int, int], ...]
+    #: (a point made at least in part) its evidence is a list of key words
     listed: bool = False
+    #: (a missed point) a keyword group of it is there only under negation
     negated: bool = False
 
 
