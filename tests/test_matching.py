@@ -218,3 +218,33 @@ def test_idf_is_scikit_learns(checker, analyzer):
             got = idf(map(analyzer_, documents))
             assert got.keys() == expected.keys()
             assert all(got[t] == pytest.approx(expected[t], rel=1e-12) for t in got)
+
+
+def test_evidence_of_any_range_of_sentences(checker, analyzer):
+    """A range's evidence is that of the union of its sentences: never less than any one of
+    them, and the same whether asked for alone or among the default segments."""
+    from .test_checker import SPEECH_PARAPHRASE
+
+    matcher = checker.matchers_["secret-speech-1956"]
+    analysis = analyzer.analyse(SPEECH_PARAPHRASE + " He also freed prisoners from the camps.")
+    n = len(analysis.sentences)
+    assert n >= 3
+    whole = matcher.evidence(analysis, [(0, n)])
+    singles = matcher.evidence(analysis, [(i, i + 1) for i in range(n)])
+    default = matcher.evidence(analysis)
+    for point_whole, point_singles, point_default in zip(whole, singles, default):
+        for coverage, recall, char, *_ in point_singles:
+            assert point_whole[0][0] >= coverage and point_whole[0][1] >= recall
+            assert point_whole[0][2] >= char - 1e-12
+        assert point_default[:n] == point_singles  # singles come first, in order
+
+
+def test_the_web_app_uses_one_blas_thread(checker):
+    """The matcher's products are tiny; BLAS threads would only contend with the server's."""
+    from threadpoolctl import threadpool_info
+
+    from essaycheck.web import create_app
+
+    create_app(checker=checker)
+    assert all(info["num_threads"] == 1 for info in threadpool_info()
+               if info["user_api"] == "blas")
