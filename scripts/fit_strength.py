@@ -158,8 +158,9 @@ def answer_scores(c: Collected, s: np.ndarray, covered: float = 0.5, partial: fl
     if not len(s):
         return np.zeros(len(c.rows))
     best = np.maximum.reduceat(s, c.bag_start)
-    # rounded as PointMatch rounds it (Python's round, not numpy's)
-    confidence = np.array([round(min(1.0, max(0.0, x)), 3) for x in best.tolist()])
+    # rounded as PointMatch rounds it (Python's round, not numpy's; to 1e-9 first, as the
+    # decision is, so that float noise cannot tip a tie at the third decimal)
+    confidence = np.array([round(min(1.0, max(0.0, round(x, 9))), 3) for x in best.tolist()])
     credit_ = c.bag_weight * scaled(confidence, covered, partial)
     total = np.bincount(c.bag_row, credit_, minlength=len(c.rows))
     weight = np.bincount(c.bag_row, c.bag_weight, minlength=len(c.rows))

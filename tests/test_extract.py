@@ -62,6 +62,18 @@ def test_draft_model_answer_scores_full_marks(analyzer, nlp):
     assert checker.check("speech", MODEL).score == draft.max_score
 
 
+def test_draft_keywords_keep_the_claims_negation(analyzer, nlp):
+    from essaycheck import Checker
+
+    draft = draft_rubric("reading", "What does a voltage reading of 1.5 tell you about the "
+                         "terminals?", "The terminals are not connected.", analyzer)
+    assert draft.points[0].keywords[0][0] == "not connect"
+    checker = Checker([draft], nlp=nlp).fit()
+    said = checker.check("reading", "They are connected.").points[0]
+    denied = checker.check("reading", "They aren't connected.").points[0]
+    assert said.status == "missed" and denied.status == "covered"
+
+
 @pytest.mark.parametrize("kwargs, field", [
     ({"rubric_id": "Bad Id"}, "id"), ({"question": " "}, "question"),
     ({"model_answer": ""}, "model_answer"),

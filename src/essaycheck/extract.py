@@ -124,7 +124,11 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
             {w for w in words if w not in question_words},
             key=lambda w: (-words.count(w) * idf.get(w, 0.0), words.index(w)))
         chosen = ranked[:keywords_per_point]
-        groups = [_alternatives(word, [doc] + context_docs) for word in chosen]
+        groups = []
+        for word in chosen:
+            forms = _alternatives(word, [doc] + context_docs)
+            # a word the claim only says negated is a keyword only when negated
+            groups.append(_negated_group(forms) if _said_only_negated(word, doc) else forms)
         point_id = _unique_id("-".join(chosen[:3]) or "point", used_ids)
         points.append(Point(
             id=point_id, text=claim, keywords=tuple(groups),
@@ -155,6 +159,20 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
 def _lemmas(doc: Analysis, start: int, end: int | None) -> list[str]:
     end = len(doc) if end is None else end
     return [doc.lemmas[i] for i in range(start, end) if doc.content[i]]
+
+
+def _said_only_negated(lemma: str, doc: Analysis) -> bool:
+    """True when the claim uses ``lemma`` only under negation ("the terminals are not
+    connected"): its keyword group must then be met negated, as the point's own words are."""
+    flags = [doc.negated[i] for i in range(len(doc))
+             if doc.content[i] and doc.lemmas[i] == lemma]
+    return bool(flags) and all(flags)
+
+
+def _negated_group(forms: tuple[str, ...]) -> tuple[str, ...]:
+    """A keyword group met only when the answer says it negated: "not connected" is read as
+    the negated lemma, so "connected" alone no longer meets it."""
+    return tuple(f"not {form}" for form in forms)
 
 
 def _alternatives(lemma: str, docs: list[Analysis]) -> tuple[str, ...]:
