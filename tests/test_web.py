@@ -721,3 +721,38 @@ def test_serve_with_workers_reports_a_port_in_use(checker, monkeypatch):
         result = CliRunner().invoke(cli.main, ["serve", "--port", str(port), "--workers", "2"])
     assert result.exit_code != 0
     assert f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="--workers needs fork")
+def test_serve_with_workers_stops_all_when_one_dies():
+    """A worker that dies on its own takes the others down and the command fails, so a
+    supervisor (systemd, a container) can restart the service."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "essaycheck.cli", "serve", "--port", str(port), "--workers", "2",
+         "--rubrics", str(RUBRIC_DIR)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    try:
+        deadline, workers = time.monotonic() + 60, []
+        while len(workers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True,
+                                     text=True).stdout.split()
+        assert len(workers) == 2
+        os.kill(int(workers[0]), signal.SIGKILL)
+        output = server.communicate(timeout=20)[0]
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert server.returncode != 0
+    assert "a server worker stopped unexpectedly" in output
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(workers[1]), 0)

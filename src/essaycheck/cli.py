@@ -221,7 +221,11 @@ def _serve_forked(serve, workers: int) -> None:
                 os._exit(code)
         children.append(pid)
 
-    def stop(signum, frame) -> None:
+    stopping = False
+
+    def stop(signum=None, frame=None) -> None:
+        nonlocal stopping
+        stopping = True
         for pid in children:
             try:
                 os.kill(pid, signal.SIGTERM)
@@ -230,15 +234,22 @@ def _serve_forked(serve, workers: int) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    for pid in children:
-        while True:
-            try:
-                os.waitpid(pid, 0)
-                break
-            except ChildProcessError:
-                break
-            except InterruptedError:
-                continue
+    failed = None
+    running = set(children)
+    while running:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        running.discard(pid)
+        if not stopping:
+            # a worker ended on its own: stop the rest, so a supervisor sees the failure
+            failed = os.waitstatus_to_exitcode(status)
+            stop()
+    if failed is not None:
+        fail(f"a server worker stopped unexpectedly (exit status {failed}); all stopped")
 
 
 def _check_input(answers: Path, encoding: str) -> str:
