@@ -664,15 +664,9 @@ def test_serve_command_reports_bad_rubrics(tmp_path):
     assert "not valid" in result.output or "Error" in result.output
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="--workers needs fork")
-def test_serve_with_workers_answers_and_stops_with_its_workers(tmp_path):
-    """Two worker processes answer on one port; stopping the command stops them all."""
-    import http.client
-    import signal
+def _serve_with_two_workers():
+    """``essaycheck serve --workers 2`` on a free port, as a subprocess: (process, port)."""
     import socket
-    import subprocess
-    import sys
-    import time
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -681,6 +675,22 @@ def test_serve_with_workers_answers_and_stops_with_its_workers(tmp_path):
         [sys.executable, "-m", "essaycheck.cli", "serve", "--port", str(port), "--workers", "2",
          "--rubrics", str(RUBRIC_DIR)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True)
+    return server, port
+
+
+def _workers_of(server) -> list[str]:
+    return subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True,
+                          text=True).stdout.split()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="--workers needs fork")
+def test_serve_with_workers_answers_and_stops_with_its_workers():
+    """Two worker processes answer on one port; stopping the command stops them all."""
+    import http.client
+    import signal
+    import time
+
+    server, port = _serve_with_two_workers()
     try:
         body = json.dumps({"question_id": QID, "answer": GOOD})
         statuses, deadline = [], time.monotonic() + 60
@@ -694,8 +704,7 @@ def test_serve_with_workers_answers_and_stops_with_its_workers(tmp_path):
             except OSError:
                 time.sleep(0.1)
         assert statuses == [200] * 6
-        workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True,
-                                 text=True).stdout.split()
+        workers = _workers_of(server)
         assert len(workers) == 2
     finally:
         server.send_signal(signal.SIGTERM)
@@ -728,24 +737,14 @@ def test_serve_with_workers_stops_all_when_one_dies():
     """A worker that dies on its own takes the others down and the command fails, so a
     supervisor (systemd, a container) can restart the service."""
     import signal
-    import socket
-    import subprocess
-    import sys
     import time
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "essaycheck.cli", "serve", "--port", str(port), "--workers", "2",
-         "--rubrics", str(RUBRIC_DIR)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
+    server, _ = _serve_with_two_workers()
     try:
         deadline, workers = time.monotonic() + 60, []
         while len(workers) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
-            workers = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True,
-                                     text=True).stdout.split()
+            workers = _workers_of(server)
         assert len(workers) == 2
         os.kill(int(workers[0]), signal.SIGKILL)
         output = server.communicate(timeout=20)[0]
