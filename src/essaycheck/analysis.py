@@ -7,11 +7,11 @@ The default pipeline downloads nothing: ``spacy.blank("en")`` with the lookup le
 
 from __future__ import annotations
 
+import itertools
 import operator
 import re
-import itertools
-from itertools import compress
 import unicodedata
+from itertools import compress
 from dataclasses import dataclass
 
 import numpy
