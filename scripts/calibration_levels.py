@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""What calibration on 20 marked answers per question could do (ACCURACY.md, "Calibration").
+
+    python scripts/calibration_levels.py          # about 40 seconds on two cores
+
+On each data set of ../shared/eval, for five calibration samples (20 answers per question,
+seeds 13, 1, 2, 3, 4, as eval_report.py draws them), fits per question on the sample and reports
+the figures of the other answers, averaged over the samples:
+
+- thresholds on the shipped grid and on a free grid, fitted to the continuous score (the
+  shipped `calibrate` fits them to the marks instead), with and without the question-words cap
+  (the point strengths rescored for each candidate, caps included, from
+  scripts/fit_strength.py's evidence);
+- a per-question mark mapping: the score shifted by the sample's mean mark minus its mean
+  score (whole, or halved), or mapped linearly (least squares, slope mildly shrunk).
+
+Only thresholds are what `essaycheck calibrate` ships; the mappings are measured, not shipped.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import eval_report as E  # noqa: E402
+import fit_strength as F  # noqa: E402
+from essaycheck.analysis import build_pipeline  # noqa: E402
+from essaycheck.matching import MatchSettings  # noqa: E402
+
+SEEDS = (13, 1, 2, 3, 4)
+SHIPPED = [(c, round(c * r, 3)) for c in np.round(np.arange(0.20, 0.851, 0.025), 3)
+           for r in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)]
+FREE = [(c, p) for c in np.round(np.arange(0.05, 0.901, 0.025), 3)
+        for p in np.round(np.arange(0.01, 0.80, 0.025), 3) if p < c]
+
+
+def main() -> None:
+    nlp = build_pipeline()
+    settings = MatchSettings()
+    weights = (settings.coverage_weight, settings.recall_weight, settings.char_weight)
+    default = (settings.covered, settings.partial)
+    for name in E.DATASETS:
+        c, _ = F.collect(E.DEFAULT_DATA, name, nlp)
+        rows = c.rows
+        human = np.array([row["human"] for row in rows])
+        question = np.array([row["rid"] for row in rows])
+
+        def scored(covered, partial, question_cap=True):
+            strengths = F.instance_strengths(c, weights, partial, question_cap)
+            return F.answer_scores(c, strengths, covered, partial)
+
+        capped = {cp: scored(*cp) for cp in set(SHIPPED) | set(FREE) | {default}}
+        uncapped = {cp: scored(*cp, question_cap=False) for cp in FREE}
+        base = capped[default]
+        results = defaultdict(list)
+        for seed in SEEDS:
+            sample, held = E.calibration_split(rows, seed=seed)
+            held_rows = [rows[i] for i in held]
+            fitted = {label: base.copy() for label in (
+                "thresholds, shipped grid", "thresholds, free grid",
+                "thresholds, free grid, no question-words cap", "mark mapping: shift",
+                "mark mapping: half shift", "mark mapping: linear")}
+            for q in sorted(set(question[sample])):
+                idx = [i for i in sample if question[i] == q]
+                rows_q = question == q
+                for label, candidates, table in (
+                        ("thresholds, shipped grid", SHIPPED, capped),
+                        ("thresholds, free grid", FREE, capped),
+                        ("thresholds, free grid, no question-words cap", FREE, uncapped)):
+                    best = min(candidates, key=lambda cp: (
+                        float(((table[cp][idx] - human[idx]) ** 2).sum()),
+                        abs(cp[0] - default[0]) + abs(cp[1] - default[1])))
+                    fitted[label][rows_q] = table[best][rows_q]
+                shift = human[idx].mean() - base[idx].mean()
+                fitted["mark mapping: shift"][rows_q] = base[rows_q] + shift
+                fitted["mark mapping: half shift"][rows_q] = base[rows_q] + shift / 2
+                x, y = base[idx], human[idx]
+                slope = max(0.0, float(np.cov(x, y, bias=True)[0, 1] / (x.var() + 0.01)))
+                fitted["mark mapping: linear"][rows_q] = y.mean() + slope * (base[rows_q]
+                                                                             - x.mean())
+            results["none (default settings)"].append(E.figures(name, base[held], held_rows))
+            for label, scores in fitted.items():
+                results[label].append(E.figures(name, scores[held], held_rows))
+        print(f"\n{E.DISPLAY[name]} (held-out answers, mean of {len(SEEDS)} samples)")
+        for label, figures in results.items():
+            keys = list(figures[0])
+            means = [np.mean([f[k] for f in figures]) for k in keys]
+            print(f"  {label:46s} " + "  ".join(f"{k} {m:.3f}" for k, m in zip(keys, means)),
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
