@@ -119,7 +119,8 @@ def essaycheck_scores(checker: Checker, rows: list[dict]) -> tuple[np.ndarray, n
     for i, outcome in checker.check_many(items):
         if hasattr(outcome, "points"):
             covered, partial = thresholds(checker, rows[i]["rid"])
-            scores[i] = credit(outcome, covered, partial)
+            scores[i] = credit(outcome, covered, partial,
+                               checker.rubric(rows[i]["rid"]).mark_shift)
             marks[i] = outcome.score / outcome.max_score
     return scores, marks
 
@@ -232,7 +233,7 @@ def calibrated_scores(name: str, rubrics: list, rows: list[dict], sample: list[i
     marked = [MarkedItem(rows[i]["rid"], rows[i]["student_answer"],
                          rows[i]["human"] * checker.rubric(rows[i]["rid"]).max_score)
               for i in sample]
-    outcome = calibrate_rubrics(checker, marked, cross_validate=False)
+    outcome = calibrate_rubrics(checker, marked)  # as `essaycheck calibrate` does it
     calibrated = Checker(outcome.rubrics, nlp=nlp, settings=settings).fit()
     scores, _ = essaycheck_scores(calibrated, rows)
     return scores, calibrated

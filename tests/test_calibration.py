@@ -49,8 +49,9 @@ def test_fit_finds_thresholds_that_separate_the_marks():
     strengths = np.array([[0.1], [0.2], [0.35], [0.38], [0.6], [0.9]])
     listed = np.zeros_like(strengths, dtype=bool)
     marks = np.array([0, 0, 1, 1, 1, 1], dtype=float)
-    covered, partial, _ = cal._fit(rubric, strengths, listed, marks, (0.5, 0.28), False)
+    covered, partial, _, shift = cal._fit(rubric, strengths, listed, marks, (0.5, 0.28), False)
     assert 0.2 < covered <= 0.35 and partial <= covered
+    assert shift == 0  # the thresholds alone already give every mark
     credits = cal._credits(strengths, listed, covered, partial)
     assert cal._marks(rubric, credits, np.ones(1)).tolist() == marks.tolist()
 
@@ -70,9 +71,9 @@ def test_cross_validation_never_fits_on_the_answers_it_predicts(monkeypatch):
     seen = []
     real_fit = cal._fit
 
-    def spy(rubric_, s, lst, m, start, learn):
+    def spy(rubric_, s, lst, m, start, learn, learn_shift=True):
         seen.append(set(np.round(s[:, 0], 6)))
-        return real_fit(rubric_, s, lst, m, start, learn)
+        return real_fit(rubric_, s, lst, m, start, learn, learn_shift)
 
     monkeypatch.setattr(cal, "_fit", spy)
     predicted = cal._cross_validated(rubric, strengths, listed, marks, (0.5, 0.28), False)
@@ -96,9 +97,9 @@ def test_cross_validated_figure_is_not_the_in_sample_one(nlp):
     rubric = checker.rubric("plants")
     strengths, listed = cal._strengths(checker, rubric, answers)
     marks = np.array([r.mark for r in rows])
-    covered, partial, w = cal._fit(rubric, strengths, listed, marks, (0.5, 0.28), False)
-    in_sample = np.mean((cal._marks(rubric, cal._credits(strengths, listed, covered, partial), w)
-                         - marks) ** 2)
+    covered, partial, w, shift = cal._fit(rubric, strengths, listed, marks, (0.5, 0.28), False)
+    in_sample = np.mean((cal._shifted(rubric, cal._marks(
+        rubric, cal._credits(strengths, listed, covered, partial), w), shift) - marks) ** 2)
     cv = cal._cross_validated(rubric, strengths, listed, marks, (0.5, 0.28), False)
     assert np.mean((cv - marks) ** 2) >= in_sample
     assert entry.cv_calibrated["n"] == 24
@@ -222,3 +223,64 @@ def test_calibrate_command(tmp_path):
     path.write_text("question_id,answer,mark\nnope,x,1\n", encoding="utf-8")
     none = runner.invoke(main, ["calibrate", str(path), "--rubrics", str(rubrics)])
     assert none.exit_code == 2 and "matches a rubric" in none.output
+
+
+# ------------------------------------------------------------------ the mark shift
+TWO_POINTS = {
+    "id": "seeds", "question": "What does a seed need to germinate?", "max_score": 4,
+    "model_answer": "A seed needs water and warmth to germinate.",
+    "points": [{"id": "water", "text": "A seed needs water.", "keywords": [["water", "moist"]]},
+               {"id": "warmth", "text": "A seed needs warmth.",
+                "keywords": [["warmth", "warm", "heat"]]}],
+}
+# A lenient marker: naming either need earns 3 of 4, naming both 4 of 4, nothing 1 of 4.
+LENIENT = ([("It needs water.", 3), ("Water.", 3), ("Keep it moist.", 3), ("Warmth.", 3),
+            ("It must be warm.", 3), ("Some heat.", 3), ("Water and warmth.", 4),
+            ("Warm water.", 4), ("Heat and water.", 4), ("Soil.", 1), ("Sunlight.", 1),
+            ("Nothing.", 1)] * 2)
+
+
+def test_fit_learns_a_lenient_markers_level_as_a_mark_shift():
+    rubric = validate_rubric(TWO_POINTS, "seeds.yaml")
+    # each answer has one point covered (0.9), both, or neither: marks 2, 4, 0 as the rubric
+    # reads them; this marker gives 3, 4, 1
+    strengths = np.array([[0.9, 0.0], [0.0, 0.9], [0.9, 0.9], [0.0, 0.0]] * 5)
+    listed = np.zeros_like(strengths, dtype=bool)
+    marks = np.array([3, 3, 4, 1] * 5, dtype=float)
+    covered, partial, _, shift = cal._fit(rubric, strengths, listed, marks, (0.5, 0.28), False)
+    assert 0.15 < shift <= 0.1875  # +0.75 of 4 on average, shrunk a little by the noise
+    predicted = cal._shifted(rubric, cal._marks(rubric, cal._credits(
+        strengths, listed, covered, partial), np.ones(2)), shift)
+    assert np.abs(predicted - marks).mean() < np.abs(cal._marks(rubric, cal._credits(
+        strengths, listed, 0.5, 0.28), np.ones(2)) - marks).mean()
+    # a level no clearer than the sample's noise is left alone
+    noisy = np.array([2, 4, 4, 0, 1, 4, 3, 0] * 2 + [2, 2, 4, 0], dtype=float)
+    assert cal._fit(rubric, strengths, listed, noisy, (0.5, 0.28), False)[3] == 0
+
+
+def test_calibration_applies_a_mark_shift_and_the_checker_shows_it(nlp):
+    checker = Checker([validate_rubric(TWO_POINTS, "seeds.yaml")], nlp=nlp).fit()
+    outcome = calibrate_rubrics(checker, [MarkedItem("seeds", a, m) for a, m in LENIENT])
+    (entry,) = outcome.questions
+    assert entry.applied and entry.mark_shift > 0.1
+    (rubric,) = outcome.rubrics
+    assert rubric.mark_shift == entry.mark_shift
+    assert "shift" in format_outcome(outcome) and f"{entry.mark_shift:+.2f}" in format_outcome(
+        outcome)
+    calibrated = Checker(outcome.rubrics, nlp=nlp).fit()
+    result = calibrated.check("seeds", "It needs water.")
+    assert result.score > checker.check("seeds", "It needs water.").score
+    assert "your teacher's calibration" in result.summary
+    assert calibrated.check("seeds", "Water and warmth.").score == 4  # never above max_score
+    # the shift is written with the rubric and read back
+    assert parse_rubric(yaml.safe_dump(rubric.to_dict()), "seeds.yaml").mark_shift == \
+        rubric.mark_shift
+
+
+def test_credit_adds_the_shift_within_0_and_1(plants):
+    from essaycheck.evaluation import credit
+
+    result = plants.check("plants", "Plants need sunlight and water to make food.")
+    assert credit(result, shift=0.5) == 1.0
+    assert credit(result, shift=-2.0) == 0.0
+    assert credit(result, shift=-0.1) == pytest.approx(credit(result) - 0.1)

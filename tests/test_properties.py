@@ -51,7 +51,8 @@ rubric_data = st.fixed_dictionaries(
      "max_score": st.one_of(scalars, st.just(4)), "model_answer": scalars,
      "points": st.one_of(plain_data, st.lists(point, max_size=4))},
     optional={"bands": st.one_of(plain_data, st.dictionaries(scalars, scalars, max_size=4)),
-              "thresholds": plain_data, "context": scalars, "unknown": scalars})
+              "thresholds": plain_data, "mark_shift": scalars, "context": scalars,
+              "unknown": scalars})
 
 
 @SETTINGS

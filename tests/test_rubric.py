@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 from essaycheck import RubricError, dump_rubric, parse_rubric
+from essaycheck.rubric import validate_rubric
 from essaycheck.feedback import mark
 from essaycheck.loader import check_directory, load_directory, rubric_files
 
@@ -149,3 +150,26 @@ def test_duplicate_rubric_ids_across_files(tmp_path):
     rubrics, problems = check_directory(tmp_path)
     assert len(rubrics) == 1
     assert "duplicate rubric id 'q1'" in str(problems[0]) and "b.yaml" in str(problems[0])
+
+
+@pytest.mark.parametrize("value, message", [
+    (1.5, "must be between -1 and 1"), (-1.2, "must be between -1 and 1"),
+    ("lots", "must be a number"), (True, "must be a number")])
+def test_mark_shift_must_be_a_share_of_max_score(value, message):
+    data = {"id": "q", "question": "Why?", "max_score": 4, "model_answer": "Because.",
+            "points": [{"id": "p", "text": "Because."}], "mark_shift": value}
+    with pytest.raises(RubricError) as error:
+        validate_rubric(data, "q.yaml")
+    assert "mark_shift" in str(error.value) and message in str(error.value)
+
+
+def test_a_mark_shift_moves_every_mark_within_0_and_max_score():
+    data = {"id": "q", "question": "Why?", "max_score": 4, "model_answer": "Because.",
+            "points": [{"id": "a", "text": "One."}, {"id": "b", "text": "Two."}]}
+    plain = validate_rubric(data, "q.yaml")
+    lenient = validate_rubric({**data, "mark_shift": 0.25}, "q.yaml")
+    harsh = validate_rubric({**data, "mark_shift": -0.25}, "q.yaml")
+    statuses = ["covered", "missed"]
+    assert mark(plain, statuses) == 2 and mark(lenient, statuses) == 3
+    assert mark(harsh, statuses) == 1
+    assert mark(lenient, ["covered", "covered"]) == 4 and mark(harsh, ["missed", "missed"]) == 0

@@ -1,11 +1,15 @@
 """Calibration: fit a rubric's thresholds (and, if asked, point weights) to a teacher's marks.
 
 From a small marked sample (10 to 20 answers per question is enough to help) ``calibrate``
-learns, per rubric, the ``thresholds: {covered, partial}`` that make essaycheck's marks agree
-best with the teacher's (least squared error, with a mild pull towards the current thresholds
-so a flat choice stays where it was), and optionally point ``weight``s by non-negative least
-squares (scikit-learn). It reports the agreement to expect from k-fold cross-validation over
-the marked answers, never the in-sample figure, and applies a calibration only where that
+learns, per rubric, the ``thresholds: {covered, partial}`` and the ``mark_shift`` that make
+essaycheck's marks agree best with the teacher's (least squared error: the thresholds that
+order the answers as the teacher does, then the shift that sets the level, the mean of what
+is left; a mild pull towards the current thresholds keeps a flat choice where it was), and
+optionally point ``weight``s by non-negative least squares (scikit-learn). The shift is what
+thresholds cannot do: a teacher who marks a question more leniently than its rubric reads
+lifts answers with no evidence for some points too. It reports the agreement to expect from
+k-fold cross-validation over the marked answers, never the in-sample figure, and applies a
+calibration (with the shift, or thresholds alone if that does better) only where that
 cross-validated error is lower than the current rubric's.
 
 Matching is done once per answer; thresholds and weights only change how point strengths turn
@@ -49,6 +53,7 @@ class QuestionCalibration:
     before: dict[str, float]
     thresholds: dict[str, float] | None = None
     weights: dict[str, float] | None = None
+    mark_shift: float = 0.0
     applied: bool = False
     reason: str = ""
     cv_current: dict[str, Any] = field(default_factory=dict)
@@ -106,8 +111,11 @@ def _marks(rubric: Rubric, credit: np.ndarray, weights: np.ndarray) -> np.ndarra
 
 
 def _fit(rubric: Rubric, strengths: np.ndarray, listed: np.ndarray, marks: np.ndarray,
-         start: tuple[float, float], learn_weights: bool) -> tuple[float, float, np.ndarray]:
-    """Thresholds (and weights) with the least squared error on these answers."""
+         start: tuple[float, float], learn_weights: bool, learn_shift: bool = True
+         ) -> tuple[float, float, np.ndarray, float]:
+    """Thresholds (and weights, and the mark shift) with the least squared error on these
+    answers. With ``learn_shift``, thresholds are chosen for the spread of the errors (the
+    shift then takes their mean), so they are fitted to how the teacher orders answers."""
     weights = np.array([p.weight for p in rubric.points], dtype=float)
     scale = rubric.max_score or 1.0
     best = None
@@ -115,7 +123,8 @@ def _fit(rubric: Rubric, strengths: np.ndarray, listed: np.ndarray, marks: np.nd
         for ratio in PARTIAL_RATIOS:
             partial = round(covered * ratio, 3)
             predicted = _marks(rubric, _credits(strengths, listed, covered, partial), weights)
-            error = float(np.mean(((predicted - marks) / scale) ** 2))
+            residual = (marks - predicted) / scale
+            error = float(np.var(residual) if learn_shift else np.mean(residual ** 2))
             error += PRIOR * ((covered - start[0]) ** 2 + (partial - start[1]) ** 2)
             key = (round(error, 12), abs(covered - start[0]) + abs(partial - start[1]))
             if best is None or key < best[0]:
@@ -124,7 +133,25 @@ def _fit(rubric: Rubric, strengths: np.ndarray, listed: np.ndarray, marks: np.nd
     if learn_weights and not rubric.bands and len(rubric.points) > 1:
         weights = _fit_weights(_credits(strengths, listed, covered, partial), marks / scale,
                                weights)
-    return covered, partial, weights
+    shift = 0.0
+    if learn_shift and len(marks) > 1:
+        predicted = _marks(rubric, _credits(strengths, listed, covered, partial), weights)
+        residual = (marks - predicted) / scale
+        mean = float(np.mean(residual))
+        # shrunk towards no shift by its own uncertainty (positive-part James-Stein): a level
+        # clearly off moves, a difference within the noise of a small sample does not
+        noise = float(np.var(residual, ddof=1)) / len(residual)
+        if mean:
+            mean *= max(0.0, 1.0 - noise / mean ** 2)
+        shift = round(float(np.clip(mean, -1.0, 1.0)), 3)
+    return covered, partial, weights, shift
+
+
+def _shifted(rubric: Rubric, marks: np.ndarray, shift: float) -> np.ndarray:
+    """Marks moved by a mark shift, kept within 0..max_score (as ``feedback.mark`` does)."""
+    if not shift:
+        return marks
+    return np.round(np.clip(marks + shift * rubric.max_score, 0.0, rubric.max_score), 1)
 
 
 def _fit_weights(credit: np.ndarray, share: np.ndarray, current: np.ndarray) -> np.ndarray:
@@ -142,17 +169,17 @@ def _fit_weights(credit: np.ndarray, share: np.ndarray, current: np.ndarray) -> 
 
 
 def _cross_validated(rubric: Rubric, strengths, listed, marks, start, learn_weights,
-                     seed: int = SEED) -> np.ndarray:
-    """Out-of-fold marks: each answer marked with thresholds fitted on the other folds."""
+                     learn_shift: bool = True, seed: int = SEED) -> np.ndarray:
+    """Out-of-fold marks: each answer marked with a calibration fitted on the other folds."""
     from sklearn.model_selection import KFold
 
     folds = min(FOLDS, len(marks))
     predicted = np.zeros(len(marks))
     for train, test in KFold(folds, shuffle=True, random_state=seed).split(marks):
-        covered, partial, weights = _fit(rubric, strengths[train], listed[train], marks[train],
-                                         start, learn_weights)
-        predicted[test] = _marks(rubric, _credits(strengths[test], listed[test], covered,
-                                                  partial), weights)
+        covered, partial, weights, shift = _fit(rubric, strengths[train], listed[train],
+                                                marks[train], start, learn_weights, learn_shift)
+        predicted[test] = _shifted(rubric, _marks(rubric, _credits(
+            strengths[test], listed[test], covered, partial), weights), shift)
     return predicted
 
 
@@ -201,15 +228,20 @@ def calibrate_rubrics(checker, rows: list[MarkedAnswer], weights: bool = False,
             rubrics.append(rubric)
             continue
         strengths, listed = _strengths(checker, rubric, [row.answer for row in marked])
-        covered, partial, learned = _fit(rubric, strengths, listed, marks, start, weights)
-        entry.thresholds = {"covered": covered, "partial": partial}
-        if weights and not rubric.bands and len(rubric.points) > 1:
-            entry.weights = {p.id: round(float(w), 3) for p, w in zip(rubric.points, learned)}
+        learn_shift = True
         apply = True
         if cross_validate:
             current_w = np.array([p.weight for p in rubric.points], dtype=float)
-            current = _marks(rubric, _credits(strengths, listed, *start), current_w)
+            current = _shifted(rubric, _marks(rubric, _credits(strengths, listed, *start),
+                                              current_w), rubric.mark_shift)
             predicted = _cross_validated(rubric, strengths, listed, marks, start, weights)
+        covered, partial, learned, shift = _fit(rubric, strengths, listed, marks, start,
+                                                weights, learn_shift)
+        entry.thresholds = {"covered": covered, "partial": partial}
+        entry.mark_shift = shift
+        if weights and not rubric.bands and len(rubric.points) > 1:
+            entry.weights = {p.id: round(float(w), 3) for p, w in zip(rubric.points, learned)}
+        if cross_validate:
             entry.cv_current = agreement(marks, current)
             entry.cv_calibrated = agreement(marks, predicted)
             pooled_human.extend(marks / rubric.max_score)
@@ -224,7 +256,7 @@ def calibrate_rubrics(checker, rows: list[MarkedAnswer], weights: bool = False,
             entry.reason = "applied (not cross-validated)"
         entry.applied = apply
         if apply:
-            rubric = _calibrated(rubric, covered, partial, entry.weights)
+            rubric = _calibrated(rubric, covered, partial, entry.weights, shift)
         report.append(entry)
         rubrics.append(rubric)
     outcome = CalibrationOutcome(rubrics, report, skipped_rows=skipped)
@@ -235,12 +267,12 @@ def calibrate_rubrics(checker, rows: list[MarkedAnswer], weights: bool = False,
 
 
 def _calibrated(rubric: Rubric, covered: float, partial: float,
-                weights: dict[str, float] | None) -> Rubric:
+                weights: dict[str, float] | None, shift: float = 0.0) -> Rubric:
     thresholds = {"covered": round(float(covered), 3), "partial": round(float(partial), 3)}
     points = rubric.points
     if weights:
         points = tuple(replace(p, weight=round(float(weights[p.id]), 3)) for p in points)
-    return replace(rubric, thresholds=thresholds, points=points)
+    return replace(rubric, thresholds=thresholds, points=points, mark_shift=float(shift))
 
 
 def format_outcome(outcome: CalibrationOutcome) -> str:
@@ -248,8 +280,8 @@ def format_outcome(outcome: CalibrationOutcome) -> str:
     from .evaluation import format_figure
 
     lines = ["Calibration (figures from 5-fold cross-validation over the marked answers, "
-             "never in-sample)", ""]
-    head = (f"{'question':<28} {'n':>4} {'covered':>11} {'partial':>11} "
+             "never in-sample; shift: share of max_score added to every mark)", ""]
+    head = (f"{'question':<28} {'n':>4} {'covered':>11} {'partial':>11} {'shift':>6} "
             f"{'qwk now':>8} {'qwk cv':>7} {'r now':>6} {'r cv':>6}  result")
     lines += [head, "-" * len(head)]
     for q in outcome.questions:
@@ -258,9 +290,10 @@ def format_outcome(outcome: CalibrationOutcome) -> str:
                    if thresholds else "")
         partial = (f"{q.before['partial']:.3f}>{thresholds['partial']:.3f}"
                    if thresholds else "")
+        shift = f"{q.mark_shift:+.2f}" if thresholds else ""
         now, cv = q.cv_current or {}, q.cv_calibrated or {}
         lines.append(
-            f"{q.question_id[:28]:<28} {q.answers:>4} {covered:>11} {partial:>11} "
+            f"{q.question_id[:28]:<28} {q.answers:>4} {covered:>11} {partial:>11} {shift:>6} "
             f"{format_figure(now.get('qwk', math.nan)):>8} "
             f"{format_figure(cv.get('qwk', math.nan)):>7} "
             f"{format_figure(now.get('pearson', math.nan)):>6} "

@@ -174,13 +174,16 @@ def format_figure(value: float, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
-def credit(result: CheckResult, covered: float = 0.5, partial: float = 0.28) -> float:
+def credit(result: CheckResult, covered: float = 0.5, partial: float = 0.28,
+           shift: float = 0.0) -> float:
     """A continuous score from 0 to 1 for one answer: the weighted mean over points of each
     point's confidence, mapped so that the partial and covered thresholds fall at 1/3 and 2/3
-    (so a rubric's own calibrated thresholds shift the score the way they shift the mark)."""
+    (so a rubric's own calibrated thresholds shift the score the way they shift the mark),
+    plus the rubric's calibrated ``mark_shift``, kept within 0..1."""
     total = sum(p.weight for p in result.points) or 1.0
-    return sum(p.weight * scaled_confidence(p.confidence, covered, partial)
-               for p in result.points) / total
+    value = sum(p.weight * scaled_confidence(p.confidence, covered, partial)
+                for p in result.points) / total
+    return min(1.0, max(0.0, value + shift)) if shift else value
 
 
 def scaled_confidence(value: float, covered: float, partial: float) -> float:

@@ -18,17 +18,21 @@ def derive_hint(point: Point) -> str:
 
 def mark(rubric: Rubric, statuses: list[str]) -> float:
     """The mark for these point statuses: by the rubric's bands if it has them, else the
-    weighted share of points covered (partial counts half) times ``max_score``."""
+    weighted share of points covered (partial counts half) times ``max_score``; then moved by
+    the rubric's calibrated ``mark_shift`` and kept within 0..max_score."""
     if rubric.bands:
         count = sum(CREDIT[s] for s in statuses)
         earned = 0.0
         for needed, band_mark in rubric.bands:
             if count >= needed:
                 earned = band_mark
-        return earned
-    total = sum(p.weight for p in rubric.points)
-    share = sum(p.weight * CREDIT[s] for p, s in zip(rubric.points, statuses)) / total
-    return round(share * rubric.max_score, 1)
+    else:
+        total = sum(p.weight for p in rubric.points)
+        share = sum(p.weight * CREDIT[s] for p, s in zip(rubric.points, statuses)) / total
+        earned = share * rubric.max_score
+    if rubric.mark_shift:
+        earned = min(rubric.max_score, max(0.0, earned + rubric.mark_shift * rubric.max_score))
+    return round(earned, 1)
 
 
 def build_result(rubric: Rubric, matches: list[PointMatch], analysis: Analysis,
@@ -63,7 +67,11 @@ def build_result(rubric: Rubric, matches: list[PointMatch], analysis: Analysis,
     summary = f"{covered} of {len(statuses)} points covered"
     if partial:
         summary += f", {partial} partly"
-    summary += f": {score:g} out of {rubric.max_score:g}."
+    summary += f": {score:g} out of {rubric.max_score:g}"
+    if rubric.mark_shift:
+        summary += (f", with {rubric.mark_shift * rubric.max_score:+.1f} from your teacher's "
+                    "calibration of how this question is marked")
+    summary += "."
     return CheckResult(
         question_id=rubric.id, score=score, max_score=rubric.max_score, points=tuple(points),
         word_count=word_count, summary=summary, warnings=tuple(warnings))

@@ -20,7 +20,7 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 RUBRIC_KEYS = (
     "id", "question", "max_score", "model_answer", "points", "bands", "context", "subject",
-    "notes", "thresholds",
+    "notes", "thresholds", "mark_shift",
 )
 POINT_KEYS = ("id", "text", "keywords", "weight", "hint", "accept")
 THRESHOLD_KEYS = ("covered", "partial")
@@ -53,6 +53,10 @@ class Rubric:
     subject: str = ""
     notes: str = ""
     thresholds: dict[str, float] = field(default_factory=dict)
+    #: share of ``max_score`` added to every mark (taken off if negative), the mark then kept
+    #: within 0..max_score: how leniently this question is marked, learned by
+    #: ``essaycheck calibrate`` from a teacher's marks
+    mark_shift: float = 0.0
 
     def point(self, point_id: str) -> Point:
         """The point with this id (KeyError if there is none)."""
@@ -74,6 +78,8 @@ class Rubric:
             data["bands"] = {_plain_number(k): _plain_number(v) for k, v in self.bands}
         if self.thresholds:
             data["thresholds"] = dict(self.thresholds)
+        if self.mark_shift:
+            data["mark_shift"] = _plain_number(self.mark_shift)
         points = []
         for point in self.points:
             entry: dict[str, Any] = {"id": point.id, "text": point.text}
@@ -149,6 +155,11 @@ def validate_rubric(data: Any, source: str = "<rubric>") -> Rubric:
     notes = _text(data, "notes", "", problem)
     max_score = _number(data, "max_score", "", problem, required=True, positive=True)
     thresholds = _thresholds(data.get("thresholds"), problem)
+    mark_shift = _number(data, "mark_shift", "", problem)
+    if not -1.0 <= mark_shift <= 1.0:
+        problem("mark_shift", f"must be between -1 and 1 (a share of max_score), not "
+                f"{mark_shift:g}", "remove it, or run 'essaycheck calibrate' to learn it")
+        mark_shift = 0.0
 
     points: list[Point] = []
     raw_points = data.get("points")
@@ -175,7 +186,7 @@ def validate_rubric(data: Any, source: str = "<rubric>") -> Rubric:
     return Rubric(
         id=rubric_id, question=question, max_score=float(max_score), model_answer=model_answer,
         points=tuple(points), bands=bands, context=context, subject=subject, notes=notes,
-        thresholds=thresholds,
+        thresholds=thresholds, mark_shift=mark_shift,
     )
 
 
