@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""What calibration on 20 marked answers per question could do (ACCURACY.md, "Calibration").
+"""Alternatives for calibration on 20 marked answers per question (ACCURACY.md, "Calibration").
 
     python scripts/calibration_levels.py          # about 40 seconds on two cores
 
@@ -14,7 +14,9 @@ the figures of the other answers, averaged over the samples:
 - a per-question mark mapping: the score shifted by the sample's mean mark minus its mean
   score (whole, or halved), or mapped linearly (least squares, slope mildly shrunk).
 
-Only thresholds are what `essaycheck calibrate` ships; the mappings are measured, not shipped.
+`essaycheck calibrate` ships thresholds and a mark shift (shrunk, and gated by
+cross-validation); the alternatives here are measured, not shipped. Its own figures over the same
+samples come from eval_report.py's calibration (see ACCURACY.md).
 """
 
 from __future__ import annotations
