@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Alternatives for calibration on 20 marked answers per question (ACCURACY.md, "Calibration").
 
-    python scripts/calibration_levels.py          # about 40 seconds on two cores
+    python scripts/calibration_levels.py          # about 90 seconds on two cores
 
 On each data set of ../shared/eval, for five calibration samples (20 answers per question,
 seeds 13, 1, 2, 3, 4, as eval_report.py draws them), fits per question on the sample and reports
@@ -14,9 +14,9 @@ the figures of the other answers, averaged over the samples:
 - a per-question mark mapping: the score shifted by the sample's mean mark minus its mean
   score (whole, or halved), or mapped linearly (least squares, slope mildly shrunk).
 
-`essaycheck calibrate` ships thresholds and a mark shift (shrunk, and gated by
-cross-validation); the alternatives here are measured, not shipped. Its own figures over the same
-samples come from eval_report.py's calibration (see ACCURACY.md).
+The first rows are the default and `essaycheck calibrate` as shipped (thresholds and a mark
+shift, shrunk and gated by cross-validation, as eval_report.py runs it); the others are
+alternatives, measured, not shipped.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def main() -> None:
     weights = (settings.coverage_weight, settings.recall_weight, settings.char_weight)
     default = (settings.covered, settings.partial)
     for name in E.DATASETS:
-        c, _ = F.collect(E.DEFAULT_DATA, name, nlp)
+        c, checker = F.collect(E.DEFAULT_DATA, name, nlp)
         rows = c.rows
         human = np.array([row["human"] for row in rows])
         question = np.array([row["rid"] for row in rows])
@@ -85,6 +85,9 @@ def main() -> None:
                 fitted["mark mapping: linear"][rows_q] = y.mean() + slope * (base[rows_q]
                                                                              - x.mean())
             results["none (default settings)"].append(E.figures(name, base[held], held_rows))
+            shipped, _ = E.calibrated_scores(name, checker.rubrics, rows, sample, nlp)
+            results["calibrate as shipped (thresholds, mark shift)"].append(
+                E.figures(name, shipped[held], held_rows))
             for label, scores in fitted.items():
                 results[label].append(E.figures(name, scores[held], held_rows))
         print(f"\n{E.DISPLAY[name]} (held-out answers, mean of {len(SEEDS)} samples)")
