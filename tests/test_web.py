@@ -755,3 +755,37 @@ def test_serve_with_workers_stops_all_when_one_dies():
     assert "a server worker stopped unexpectedly" in output
     with pytest.raises(ProcessLookupError):
         os.kill(int(workers[1]), 0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal: Linux")
+def test_serve_workers_stop_when_the_command_is_killed_outright():
+    import signal
+    import time
+
+    server, _ = _serve_with_two_workers()
+    try:
+        deadline, workers = time.monotonic() + 60, []
+        while len(workers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            workers = _workers_of(server)
+        assert len(workers) == 2
+        server.send_signal(signal.SIGKILL)
+        server.communicate(timeout=20)
+        deadline = time.monotonic() + 10
+        alive = workers
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.1)
+            alive = [pid for pid in workers if _running(int(pid))]
+        assert not alive
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+
+def _running(pid: int) -> bool:
+    """True while the process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[-1][0] != "Z"
+    except OSError:
+        return False

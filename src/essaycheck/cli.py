@@ -200,6 +200,18 @@ def serve_command(host, port, workers, rubrics_dir, pipeline) -> None:
                                          ident="essaycheck"), workers)
 
 
+def _stop_with_parent() -> None:
+    """On Linux, have the kernel stop this worker if the command is killed outright (SIGKILL
+    gives it no chance to stop its workers); elsewhere the command's own handler must."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
 def _serve_forked(serve, workers: int) -> None:
     """Run ``serve`` in ``workers`` forked processes (sharing the listening socket and the
     fitted checker, copy on write) until they stop or this process is told to stop."""
@@ -207,6 +219,7 @@ def _serve_forked(serve, workers: int) -> None:
     for _ in range(workers):
         pid = os.fork()
         if pid == 0:  # a worker: serve until stopped, never return into the CLI
+            _stop_with_parent()
             code = 0
             try:
                 serve()
