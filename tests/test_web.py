@@ -683,6 +683,18 @@ def _workers_of(server) -> list[str]:
                           text=True).stdout.split()
 
 
+def _both_workers(server) -> list[str]:
+    """The pids of the command's two workers, once both have started (within a minute)."""
+    import time
+
+    deadline, workers = time.monotonic() + 60, []
+    while len(workers) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        workers = _workers_of(server)
+    assert len(workers) == 2
+    return workers
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="--workers needs fork")
 def test_serve_with_workers_answers_and_stops_with_its_workers():
     """Two worker processes answer on one port; stopping the command stops them all."""
@@ -737,15 +749,10 @@ def test_serve_with_workers_stops_all_when_one_dies():
     """A worker that dies on its own takes the others down and the command fails, so a
     supervisor (systemd, a container) can restart the service."""
     import signal
-    import time
 
     server, _ = _serve_with_two_workers()
     try:
-        deadline, workers = time.monotonic() + 60, []
-        while len(workers) < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
-            workers = _workers_of(server)
-        assert len(workers) == 2
+        workers = _both_workers(server)
         os.kill(int(workers[0]), signal.SIGKILL)
         output = server.communicate(timeout=20)[0]
     finally:
@@ -764,11 +771,7 @@ def test_serve_workers_stop_when_the_command_is_killed_outright():
 
     server, _ = _serve_with_two_workers()
     try:
-        deadline, workers = time.monotonic() + 60, []
-        while len(workers) < 2 and time.monotonic() < deadline:
-            time.sleep(0.2)
-            workers = _workers_of(server)
-        assert len(workers) == 2
+        workers = _both_workers(server)
         server.send_signal(signal.SIGKILL)
         server.communicate(timeout=20)
         deadline = time.monotonic() + 10

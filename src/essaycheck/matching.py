@@ -181,13 +181,9 @@ class _Form:
 
     groups: list[list[tuple[tuple[str, bool], ...]]]  # group -> alternatives -> patterns
     group_weights: list[float]
-    group_labels: list[str]
     words: list[tuple[str, str, float]]  # recall: (feature, stem feature, weight)
-    words_total: float
-    own_words: float  # total weight of the words that are not in the question
+    words_total: float  # what recall divides by (see ``PointMatcher._form``)
     grams: dict[str, float] = field(default_factory=dict)  # char n-gram -> IDF
-    grams_total: float = 0.0
-    weights_total: float = 0.0
     curated: bool = False  # keyword groups written by a teacher: matched as written
 
 
@@ -337,7 +333,7 @@ class PointMatcher:
         return self
 
     def _form(self, doc: Analysis, alt_groups, raw_groups) -> _Form:
-        groups, weights, labels = [], [], []
+        groups, weights = [], []
         if alt_groups:
             for raw_group, group in zip(raw_groups, alt_groups):
                 alternatives = []
@@ -348,7 +344,6 @@ class PointMatcher:
                 if alternatives:
                     groups.append(alternatives)
                     weights.append(1.0)
-                    labels.append(raw_group[0])
         else:
             # No keywords given: each distinct content word of the point is a group of its own,
             # weighted by how rare it is in the rubric, so distinctive words count most.
@@ -361,10 +356,8 @@ class PointMatcher:
                 feature = NEGATED + lemma if doc.negated[i] else lemma
                 groups.append([((feature, False),)])
                 weights.append(self.idf_.get(lemma, self.unseen_idf_))
-                labels.append(doc.text[doc.starts[i]:doc.ends[i]])
         # Word recall: every content word of the wording; the question's words count less.
         words, seen_words = [], set()
-        own = asked = 0.0
         grams: dict[str, float] = {}
         for i in range(len(doc)):
             lemma = doc.lemmas[i]
@@ -377,20 +370,16 @@ class PointMatcher:
             if feature in seen_words:
                 continue
             seen_words.add(feature)
-            if lemma in self.demoted_:
-                weight = self.settings_.question_weight
-                asked += weight
-            else:
-                weight = 1.0
-                own += weight
+            weight = self.settings_.question_weight if lemma in self.demoted_ else 1.0
             words.append((feature, _stem_feature(feature), weight))
-        if own == 0 and asked:
-            # a point in the question's own words: they are all it can be recognised by
+        total = sum(weight for _, _, weight in words)
+        if words and all(f.removeprefix(NEGATED) in self.demoted_ for f, _, _ in words):
+            # A point in the question's own words: they are all it can be recognised by, so
+            # they count fully, but the total keeps their question weight on top, so that
+            # recall alone stays below 1. (As the weights were chosen; ACCURACY.md.)
             words = [(f, sf, 1.0) for f, sf, _ in words]
-            own = float(len(words))
-        return _Form(groups, weights, labels, words, own + asked if own else own, own,
-                     grams=grams, grams_total=sum(grams.values()), weights_total=sum(weights),
-                     curated=bool(alt_groups))
+            total += len(words)
+        return _Form(groups, weights, words, total, grams=grams, curated=bool(alt_groups))
 
     # -- matching ------------------------------------------------------------------------
     def _spell(self, lemma: str) -> str:
@@ -723,14 +712,15 @@ class _EvidenceIndex:
         for g, (k, weight) in enumerate(group_forms):
             self.group_weights_[g, k] = weight
             self.group_forms_[g, k] = 1.0
-        self.weight_totals_ = numpy.array([form.weights_total or math.inf
+        self.weight_totals_ = numpy.array([sum(form.group_weights) or math.inf
                                            for form in self.forms])
         # character n-grams: each n-gram's share of the wording's IDF weight
         gram_ids = {gram: n for n, gram in enumerate(sorted(grams))}
         self.grams_ = numpy.zeros((len(gram_ids), n_forms))
         for k, form in enumerate(self.forms):
+            total = sum(form.grams.values())
             for gram, weight in form.grams.items():
-                self.grams_[gram_ids[gram], k] = weight / form.grams_total
+                self.grams_[gram_ids[gram], k] = weight / total
         self.grouped = numpy.array([bool(form.groups) for form in self.forms])
         # a word's features and n-grams are bits of an integer: a sentence's are their OR
         self.feature_bits = {f: 1 << n for f, n in self.feature_ids.items()}
