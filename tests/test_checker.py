@@ -260,3 +260,90 @@ def test_results_do_not_depend_on_the_process(tmp_path):
                               capture_output=True, text=True, env=env, check=True)
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1]
+
+
+# -- the fitted guard and the public accessors ---------------------------------------------
+def test_an_unfitted_checker_says_to_call_fit(checker):
+    from essaycheck import Checker
+    from essaycheck.errors import NotFittedError
+
+    unfitted = Checker(checker.rubrics)
+    for use in (lambda: unfitted.check(SPEECH, SPEECH_PARAPHRASE),
+                lambda: list(unfitted.check_many([(SPEECH, SPEECH_PARAPHRASE, 0)])),
+                lambda: unfitted.analyzer, lambda: unfitted.matcher(SPEECH),
+                lambda: unfitted.rubric(SPEECH), lambda: unfitted.question_ids,
+                lambda: unfitted.rubrics_by_id, lambda: unfitted.with_rubrics([])):
+        with pytest.raises(NotFittedError, match=r"Checker is not fitted yet: call fit\(\)"):
+            use()
+
+
+def test_an_unfitted_matcher_says_to_call_fit(analyzer):
+    from essaycheck.errors import EssaycheckError, NotFittedError
+    from essaycheck.matching import PointMatcher
+
+    unfitted = PointMatcher()
+    analysis = analyzer.analyse(SPEECH_PARAPHRASE)
+    for use in (lambda: unfitted.match(analysis), lambda: unfitted.evidence(analysis),
+                lambda: unfitted.thresholds, lambda: unfitted.fitted_settings,
+                lambda: unfitted.question_words, lambda: unfitted.vocabulary,
+                lambda: unfitted.wordings, lambda: unfitted.term_idf("party"),
+                lambda: unfitted.spell("partie")):
+        with pytest.raises(NotFittedError) as info:
+            use()
+        assert str(info.value) == "this PointMatcher is not fitted yet: call fit() before using it"
+        assert isinstance(info.value, EssaycheckError) and info.value.code == "not_fitted"
+
+
+def test_checker_accessors(checker):
+    from essaycheck.analysis import Analyzer
+    from essaycheck.matching import PointMatcher
+
+    assert isinstance(checker.analyzer, Analyzer) and checker.analyzer is checker.analyzer_
+    assert checker.question_ids == [r.id for r in checker.rubrics]
+    assert list(checker.rubrics_by_id) == checker.question_ids
+    assert all(checker.rubrics_by_id[q] is checker.rubric(q) for q in checker.question_ids)
+    with pytest.raises(TypeError):
+        checker.rubrics_by_id[SPEECH] = None  # type: ignore[index]  # read-only, as tested
+    matcher = checker.matcher(SPEECH)
+    assert isinstance(matcher, PointMatcher)
+    analysis = checker.analyzer.analyse(SPEECH_PARAPHRASE)
+    result = checker.check(SPEECH, SPEECH_PARAPHRASE)
+    assert [m.strength for m in matcher.match(analysis)] == [p.confidence for p in result.points]
+    for bad in ("no-such-question", None):
+        with pytest.raises(UnknownQuestionError, match="known question ids"):
+            checker.matcher(bad)  # type: ignore[arg-type]  # bad input, as tested
+
+
+def test_matcher_accessors(checker):
+    rubric = checker.rubric(SPEECH)
+    matcher = checker.matcher(SPEECH)
+    settings = matcher.fitted_settings
+    assert matcher.thresholds == (settings.covered, settings.partial)
+    for key, value in rubric.thresholds.items():  # a rubric's own thresholds are in force
+        assert getattr(settings, key) == value
+    question = checker.analyzer.analyse(rubric.question)
+    assert matcher.question_words == {question.lemmas[i] for i in range(len(question))
+                                      if question.content[i]}
+    assert "speech" in matcher.question_words and "speech" in matcher.vocabulary
+    assert len(matcher.wordings) == len(rubric.points)
+    for point, wordings in zip(rubric.points, matcher.wordings, strict=True):
+        assert len(wordings) == 1 + len(point.accept)
+        assert all(wording.words for wording in wordings)
+    assert matcher.term_idf("no-such-term") >= max(matcher.term_idf(w) for w in matcher.vocabulary)
+    assert matcher.term_idf("rival") < matcher.term_idf("no-such-term")
+    assert matcher.spell("rivels") == "rival" and matcher.spell("rival") == "rival"
+
+
+def test_with_rubrics_shares_the_analyzer_and_matches_a_fresh_checker(checker, nlp):
+    from essaycheck import Checker
+
+    thaw = checker.rubric(THAW)
+    other = checker.with_rubrics([thaw])
+    assert other.analyzer is checker.analyzer and other.analyzer.nlp is nlp
+    assert other.question_ids == [THAW] and other is not checker
+    assert checker.question_ids == [r.id for r in checker.rubrics]  # the original is unchanged
+    fresh = Checker([thaw], nlp=nlp).fit()
+    for answer in (THAW_PARAPHRASE, "Censorhip was loosened a bit.", "No idea."):
+        assert other.check(THAW, answer).to_dict() == fresh.check(THAW, answer).to_dict()
+    with pytest.raises(UnknownQuestionError):
+        other.check(SPEECH, SPEECH_PARAPHRASE)

@@ -146,8 +146,8 @@ def test_evidence_and_combine_give_the_strengths_match_reports(checker, analyzer
                               ("thaw-significance", THAW_PARAPHRASE),
                               ("secret-speech-1956", "Socialism, party, humane. He wanted to "
                                                      "weaken his rivals.")]:
-        matcher = checker.matchers_[question_id]
-        settings = matcher.settings_
+        matcher = checker.matcher(question_id)
+        settings = matcher.fitted_settings
         weights = (settings.coverage_weight, settings.recall_weight, settings.char_weight)
         analysis = analyzer.analyse(text)
         for match, rows in zip(matcher.match(analysis), matcher.evidence(analysis)):
@@ -166,9 +166,9 @@ def test_character_ngrams_meet_a_misspelling_the_speller_misses(nlp):
         "points": [{"id": "chlorophyll", "text": "Photosynthesis uses chlorophyll."}]},
         "leaf.yaml")
     checker = Checker([rubric], nlp=nlp).fit()
-    matcher = checker.matchers_["leaf"]
-    misspelt = checker.analyzer_.analyse("Fotosinthesis with chlorofil.")
-    unrelated = checker.analyzer_.analyse("Roots take water from the soil.")
+    matcher = checker.matcher("leaf")
+    misspelt = checker.analyzer.analyse("Fotosinthesis with chlorofil.")
+    unrelated = checker.analyzer.analyse("Roots take water from the soil.")
     char = max(row[2] for row in matcher.evidence(misspelt)[0])
     assert char > 0.2
     assert max(row[2] for row in matcher.evidence(unrelated)[0]) < char / 3
@@ -193,7 +193,7 @@ def test_a_known_english_word_is_not_taken_for_a_misspelling(checker, analyzer):
     terms = {t for p in result.points for t in p.matched_terms}
     assert "think" not in terms
     # while a real misspelling of a rubric word is still read as that word
-    assert "censorship" in checker.matchers_["thaw-significance"]._spell("censorhip")
+    assert "censorship" in checker.matcher("thaw-significance").spell("censorhip")
 
 
 def test_idf_is_scikit_learns(checker, analyzer):
@@ -225,7 +225,7 @@ def test_evidence_of_any_range_of_sentences(checker, analyzer):
     them, and the same whether asked for alone or among the default segments."""
     from .test_checker import SPEECH_PARAPHRASE
 
-    matcher = checker.matchers_["secret-speech-1956"]
+    matcher = checker.matcher("secret-speech-1956")
     analysis = analyzer.analyse(SPEECH_PARAPHRASE + " He also freed prisoners from the camps.")
     n = len(analysis.sentences)
     assert n >= 3

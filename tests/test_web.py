@@ -458,7 +458,7 @@ class ExplodingChecker:
     """A checker whose every check crashes, to test the 500 handlers."""
 
     def __init__(self, real):
-        self.rubrics_ = real.rubrics_
+        self.rubrics_by_id = real.rubrics_by_id
 
     def check(self, question_id, answer):
         raise RuntimeError("boom")

@@ -79,11 +79,11 @@ class CalibrationOutcome:
 # -- strengths and marks ------------------------------------------------------------------
 def _strengths(checker, rubric: Rubric, answers: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Point strengths (answers x points) and which were made only in a list of key words."""
-    matcher = checker.matchers_[rubric.id]
+    matcher = checker.matcher(rubric.id)
     strengths = np.zeros((len(answers), len(rubric.points)))
     listed = np.zeros_like(strengths, dtype=bool)
     for row, answer in enumerate(answers):
-        analysis = checker.analyzer_.analyse(clean_answer(answer))
+        analysis = checker.analyzer.analyse(clean_answer(answer))
         for col, match in enumerate(matcher.match(analysis)):
             strengths[row, col] = match.strength
             listed[row, col] = match.listed
@@ -196,7 +196,7 @@ def calibrate_rubrics(checker, rows: list[MarkedAnswer], weights: bool = False,
     by_question: dict[str, list[MarkedAnswer]] = {}
     skipped = 0
     for row in rows:
-        if row.mark is None or row.question_id not in checker.rubrics_:
+        if row.mark is None or row.question_id not in checker.rubrics_by_id:
             skipped += 1
             continue
         try:
@@ -210,8 +210,7 @@ def calibrate_rubrics(checker, rows: list[MarkedAnswer], weights: bool = False,
     pooled_human, pooled_current, pooled_calibrated = [], [], []
     for rubric in checker.rubrics:
         marked = by_question.get(rubric.id, [])
-        settings = checker.matchers_[rubric.id].settings_
-        start = (settings.covered, settings.partial)
+        start = checker.matcher(rubric.id).thresholds
         entry = QuestionCalibration(rubric.id, len(marked),
                                     {"covered": start[0], "partial": start[1]})
         if len(marked) < min_answers:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import compress
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from .analysis import Analysis, Analyzer, build_pipeline, clean_answer, count_words
-from .errors import EssaycheckError, UnknownQuestionError
+from .errors import EssaycheckError, UnknownQuestionError, check_is_fitted
 from .feedback import build_result
 from .matching import MatchSettings, PointMatcher
 from .results import CheckResult
@@ -45,23 +46,53 @@ class Checker:
     def fit(self) -> "Checker":
         """Build the pipeline (unless one was given) and fit one matcher per rubric."""
         nlp = self.nlp if self.nlp is not None else build_pipeline(self.pipeline)
-        self.analyzer_ = Analyzer(nlp)
+        return self._fit_matchers(Analyzer(nlp))
+
+    def _fit_matchers(self, analyzer: Analyzer) -> "Checker":
+        self.analyzer_ = analyzer
         self.rubrics_ = {rubric.id: rubric for rubric in self.rubrics}
         self.matchers_ = {rubric.id: PointMatcher(self.settings).fit(rubric, self.analyzer_)
                           for rubric in self.rubrics}
         return self
 
+    def with_rubrics(self, rubrics: Iterable[Rubric]) -> "Checker":
+        """A new fitted checker for other rubrics, sharing this one's analyzer and pipeline (so
+        refitting an edited rubric costs its matcher only, never a spaCy load)."""
+        check_is_fitted(self, "analyzer_")
+        other = Checker(rubrics, pipeline=self.pipeline, settings=self.settings,
+                        nlp=self.analyzer_.nlp)
+        return other._fit_matchers(self.analyzer_)
+
+    @property
+    def analyzer(self) -> Analyzer:
+        """The fitted analyzer (the spaCy pipeline is its ``nlp``)."""
+        check_is_fitted(self, "analyzer_")
+        return self.analyzer_
+
     @property
     def question_ids(self) -> list[str]:
         """Ids of the loaded questions, in load order."""
+        check_is_fitted(self, "rubrics_")
         return list(self.rubrics_)
+
+    @property
+    def rubrics_by_id(self) -> Mapping[str, Rubric]:
+        """The loaded rubrics by question id, in load order (a read-only view)."""
+        check_is_fitted(self, "rubrics_")
+        return MappingProxyType(self.rubrics_)
 
     def rubric(self, question_id: str) -> Rubric:
         """The rubric for a question id, or ``UnknownQuestionError``."""
+        check_is_fitted(self, "rubrics_")
         try:
             return self.rubrics_[question_id]
         except (KeyError, TypeError):
             raise UnknownQuestionError(str(question_id), list(self.rubrics_)) from None
+
+    def matcher(self, question_id: str) -> PointMatcher:
+        """The fitted matcher for a question id, or ``UnknownQuestionError``."""
+        rubric = self.rubric(question_id)  # first: it raises for an unknown or unfitted
+        return self.matchers_[rubric.id]
 
     def check(self, question_id: str, answer: str) -> CheckResult:
         """Check one answer; raises an ``EssaycheckError`` for an unknown question or a bad
@@ -78,6 +109,8 @@ class Checker:
         ``EssaycheckError`` that stopped that one answer; the stream carries on past errors.
         Answers are analysed in batches with ``nlp.pipe``, so memory does not grow with input.
         """
+        check_is_fitted(self, "matchers_")
+
         def prepared():
             for question_id, answer, key in items:
                 try:

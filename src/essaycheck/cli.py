@@ -183,7 +183,7 @@ def serve_command(host, port, workers, rubrics_dir, pipeline) -> None:
     app = create_app(checker=checker)
     shown = f"[{host}]" if ":" in host else host
     if workers == 1:
-        click.echo(f"essaycheck: serving {len(checker.rubrics_)} question(s) from {rubrics_dir} "
+        click.echo(f"essaycheck: serving {len(checker.question_ids)} question(s) from {rubrics_dir} "
                    f"on http://{shown}:{port}/ (Ctrl+C to stop)")
         waitress.serve(app, host=host, port=port, threads=8, ident="essaycheck")
         return
@@ -193,7 +193,7 @@ def serve_command(host, port, workers, rubrics_dir, pipeline) -> None:
                                         else socket.AF_INET)
     except OSError as exc:
         fail(f"cannot listen on {shown}:{port}: {exc.strerror or exc}")
-    click.echo(f"essaycheck: serving {len(checker.rubrics_)} question(s) from {rubrics_dir} "
+    click.echo(f"essaycheck: serving {len(checker.question_ids)} question(s) from {rubrics_dir} "
                f"on http://{shown}:{listener.getsockname()[1]}/ with {workers} worker "
                f"processes (Ctrl+C to stop)")
     _serve_forked(lambda: waitress.serve(app, sockets=[listener], threads=8,

@@ -92,3 +92,19 @@ class PipelineError(EssaycheckError):
     """The configured spaCy pipeline cannot be loaded."""
 
     code = "pipeline"
+
+
+class NotFittedError(EssaycheckError):
+    """A ``Checker`` or ``PointMatcher`` was used before ``fit()``."""
+
+    code = "not_fitted"
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"this {what} is not fitted yet: call fit() before using it")
+
+
+def check_is_fitted(estimator: object, attribute: str) -> None:
+    """Raise ``NotFittedError`` unless ``estimator`` has its learned ``attribute`` (set by
+    ``fit``), as scikit-learn's ``check_is_fitted`` does."""
+    if not hasattr(estimator, attribute):
+        raise NotFittedError(type(estimator).__name__)

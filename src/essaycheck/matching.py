@@ -44,6 +44,7 @@ import numpy
 from rapidfuzz.distance import OSA
 
 from .analysis import Analysis, Analyzer, normalise_lemma
+from .errors import check_is_fitted
 from .results import COVERED, MISSED, PARTIAL
 from .rubric import Rubric
 
@@ -176,8 +177,9 @@ class PointMatch:
 
 
 @dataclass
-class _Form:
-    """One wording of a point (its text, or one of its ``accept`` wordings)."""
+class Wording:
+    """One wording of a point (its text, or one of its ``accept`` wordings), as the matcher
+    reads it; read-only outside the matcher."""
 
     groups: list[list[tuple[tuple[str, bool], ...]]]  # group -> alternatives -> patterns
     group_weights: list[float]
@@ -190,7 +192,7 @@ class _Form:
 @dataclass
 class _PointModel:
     id: str
-    forms: list[_Form]
+    forms: list[Wording]
 
 
 _SUFFIXES = ("ations", "ation", "itions", "ition", "ions", "ion", "ments", "ment", "nesses",
@@ -332,7 +334,7 @@ class PointMatcher:
                                      self.char_vocabulary_)
         return self
 
-    def _form(self, doc: Analysis, alt_groups, raw_groups) -> _Form:
+    def _form(self, doc: Analysis, alt_groups, raw_groups) -> Wording:
         groups, weights = [], []
         if alt_groups:
             for raw_group, group in zip(raw_groups, alt_groups):
@@ -379,7 +381,48 @@ class PointMatcher:
             # recall alone stays below 1. (As the weights were chosen; ACCURACY.md.)
             words = [(f, sf, 1.0) for f, sf, _ in words]
             total += len(words)
-        return _Form(groups, weights, words, total, grams=grams, curated=bool(alt_groups))
+        return Wording(groups, weights, words, total, grams=grams, curated=bool(alt_groups))
+
+    # -- what was learned, read-only -------------------------------------------------------
+    @property
+    def fitted_settings(self) -> MatchSettings:
+        """The settings in force: those given, with the rubric's own thresholds applied."""
+        check_is_fitted(self, "index_")
+        return self.settings_
+
+    @property
+    def thresholds(self) -> tuple[float, float]:
+        """The (covered, partial) strength thresholds in force for this rubric."""
+        settings = self.fitted_settings
+        return settings.covered, settings.partial
+
+    @property
+    def question_words(self) -> frozenset[str]:
+        """The content lemmas of the rubric's question (they count little, and alone nothing)."""
+        check_is_fitted(self, "index_")
+        return self.demoted_
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """The lemmas of the rubric's texts (a word here is never taken for a misspelling)."""
+        check_is_fitted(self, "index_")
+        return self.vocabulary_
+
+    @property
+    def wordings(self) -> tuple[tuple[Wording, ...], ...]:
+        """Per point, in rubric order, its wordings: its text, then its ``accept`` wordings."""
+        check_is_fitted(self, "index_")
+        return tuple(tuple(point.forms) for point in self.points_)
+
+    def term_idf(self, term: str) -> float:
+        """A term's IDF over the rubric's texts; a term they never use gets the highest."""
+        check_is_fitted(self, "index_")
+        return self.idf_.get(term, self.unseen_idf_)
+
+    def spell(self, lemma: str) -> str:
+        """The rubric word a misspelt lemma was meant to be, if one is close; else the lemma."""
+        check_is_fitted(self, "index_")
+        return self._spell(lemma)
 
     # -- matching ------------------------------------------------------------------------
     def _spell(self, lemma: str) -> str:
@@ -485,6 +528,7 @@ class PointMatcher:
         ``match`` weighs with ``combine``; scripts/fit_strength.py fits the weights on it.
         The segments are single sentences and windows of neighbouring ones, or ``ranges``
         (first, last) of sentences."""
+        check_is_fitted(self, "index_")
         if ranges is None:
             ranges = _segments(analysis, self.settings_.window)
         if not ranges:
@@ -508,6 +552,7 @@ class PointMatcher:
 
     def match(self, analysis: Analysis) -> list[PointMatch]:
         """Match every point of the rubric against one analysed answer."""
+        check_is_fitted(self, "index_")
         settings = self.settings_
         ranges = _segments(analysis, settings.window)
         if not ranges:

@@ -159,7 +159,7 @@ def render_page(question_id: str | None = None, answer: str = "",
                 status: int = 200, answer_invalid: bool = False):
     """The whole student page: picker, form, and the result or an error (``answer_invalid``
     when the error is about the answer itself)."""
-    rubrics = get_checker().rubrics_
+    rubrics = get_checker().rubrics_by_id
     if question_id not in rubrics:
         question_id = next(iter(rubrics), None)
     html = render_template(
@@ -244,7 +244,7 @@ def json_type(value: object) -> str:
 def api_questions():
     questions = [{"id": r.id, "question": r.question, "subject": r.subject,
                   "max_score": float(r.max_score), "point_count": len(r.points)}
-                 for r in get_checker().rubrics_.values()]
+                 for r in get_checker().rubrics_by_id.values()]
     return jsonify(questions=questions)
 
 
