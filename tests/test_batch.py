@@ -1,4 +1,5 @@
-"""The stream-level core of class scoring: CSV in, results and class totals out."""
+"""The stream-level core of class scoring: CSV in (csvio), results and class totals out
+(scoring)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from essaycheck import batch
+from essaycheck import csvio
 from essaycheck.analysis import MAX_ANSWER_CHARS
-from essaycheck.batch import (
+from essaycheck.csvio import (
     SAMPLE_CHARS,
-    ClassSummary,
     CsvEncodingError,
     CsvFormatError,
     CsvInput,
@@ -30,12 +30,11 @@ from essaycheck.batch import (
     detect_delimiter,
     find_undecodable,
     neutralise,
-    ordered_window,
     result_columns,
-    score_rows,
     suggest_encoding,
 )
 from essaycheck.report import render_report, segments
+from essaycheck.scoring import ClassSummary, ordered_window, score_rows
 
 SS = "secret-speech-1956"
 TH = "thaw-significance"
@@ -206,7 +205,7 @@ def test_long_fields_are_read_and_an_unclosed_quote_is_named(monkeypatch):
     rows = rows_of(big)   # an unclosed quote takes the rest of the file: one long answer
     assert len(rows) == 1 and len(rows[0].answer) > 2 * SAMPLE_CHARS
     old = csv.field_size_limit()
-    monkeypatch.setattr(batch, "FIELD_LIMIT", 1000)
+    monkeypatch.setattr(csvio, "FIELD_LIMIT", 1000)
     csv.field_size_limit(1000)
     try:
         with pytest.raises(CsvFormatError, match="line 2: .*never closed"):

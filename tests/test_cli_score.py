@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from essaycheck import batch, cli
+from essaycheck import cli, csvio, scoring
 
 from .conftest import ROOT
 
@@ -99,7 +99,7 @@ def test_example_results_keep_every_row_and_column(score):
     assert len(results) == len(original) == 33
     for before, after in zip(original, results):
         for column, value in before.items():
-            assert after[column] == batch.neutralise(value)
+            assert after[column] == csvio.neutralise(value)
     statuses = [r["status"] for r in results]
     assert statuses.count("error") == 3 and statuses.count("ok") == 30
     point_columns = [c for c in results[0] if ":" in c]
@@ -288,7 +288,7 @@ def test_formulas_are_neutralised(score, tmp_path):
     assert rows[2]["student_id"] == "'\tTAB" and rows[2]["answer"].startswith("'\r")
     for row in rows:
         for value in row.values():
-            assert not value.startswith(batch.FORMULA_STARTS)
+            assert not value.startswith(csvio.FORMULA_STARTS)
     # JSON keeps the text exactly as written
     score(path, "-o", "out.jsonl")
     first = json.loads(Path("out.jsonl").read_text().split("\n")[0])
@@ -347,7 +347,7 @@ def test_quiet_prints_no_summary_and_format_can_be_forced(score, tmp_path):
 
 
 def test_jobs_2_gives_the_same_output_as_jobs_1(score, monkeypatch, tmp_path):
-    monkeypatch.setattr(batch, "CHUNK_ROWS", 4)      # several chunks over both workers
+    monkeypatch.setattr(scoring, "CHUNK_ROWS", 4)      # several chunks over both workers
     rows = list(csv.reader(EXAMPLE.open(encoding="utf-8", newline="")))[1:20]
     path = write_csv(tmp_path / "small.csv", rows,
                      header=["student_id", "name", "class", "question_id", "answer"])

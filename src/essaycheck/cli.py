@@ -270,7 +270,7 @@ def _check_input(answers: Path, encoding: str) -> str:
     in it (naming the first bad line and an encoding to try)."""
     import codecs
 
-    from . import batch
+    from . import csvio
 
     try:
         encoding = codecs.lookup(encoding).name
@@ -280,14 +280,14 @@ def _check_input(answers: Path, encoding: str) -> str:
         fail(f"{answers}: no such file")
     try:
         with answers.open("rb") as raw:
-            bad = batch.find_undecodable(raw, encoding)
+            bad = csvio.find_undecodable(raw, encoding)
             raw.seek(0)
             head = raw.read(4)
     except OSError as exc:
         fail(f"cannot read {answers}: {exc.strerror}")
     if bad:
         line, byte = bad
-        other = batch.suggest_encoding(head, encoding)
+        other = csvio.suggest_encoding(head, encoding)
         fail(f"{answers}, line {line}: not {encoding} text (byte 0x{byte:02x}); the file may "
              f"be in another encoding: try --encoding {other}")
     return encoding
@@ -340,7 +340,7 @@ def score_command(answers, output, report, fmt, jobs, question_column, answer_co
     Exit status: 0 every row scored, 1 some rows could not be scored (their status is
     'error'), 2 nothing written (bad options, or a file that cannot be read).
     """
-    from . import batch
+    from . import csvio, scoring
     from .files import atomic_write_text, atomic_writer
 
     encoding = _check_input(answers, encoding)
@@ -351,26 +351,26 @@ def score_command(answers, output, report, fmt, jobs, question_column, answer_co
     handle = answers.open(encoding=encoding, newline="")
     try:
         try:
-            rows = batch.CsvInput(handle, source, question_column=question_column,
+            rows = csvio.CsvInput(handle, source, question_column=question_column,
                                   answer_column=answer_column, student_column=student_column,
                                   encoding=encoding)
-        except batch.CsvEncodingError as exc:
+        except csvio.CsvEncodingError as exc:
             fail(f"{exc}; the file may be in another encoding: try --encoding {exc.suggestion}")
-        except batch.CsvFormatError as exc:
+        except csvio.CsvFormatError as exc:
             option = {"question id": "--question-column", "answer": "--answer-column"}
             hint = f" (or pass {option[exc.role]} NAME)" if exc.role in option else ""
             fail(f"{exc}{hint}")
         if jobs > 1:
             # the workers each build the pipeline; this process only needs the rubrics
             rubric_list = load_rubrics(rubrics_dir)
-            results = batch.score_rows_parallel(rubric_list, rows, rows.layout, jobs,
-                                                pipeline=pipeline)
+            results = scoring.score_rows_parallel(rubric_list, rows, rows.layout, jobs,
+                                                  pipeline=pipeline)
         else:
             checker = load_checker(rubrics_dir, pipeline)
             rubric_list = checker.rubrics
-            results = batch.score_rows(checker, rows, rows.layout)
+            results = scoring.score_rows(checker, rows, rows.layout)
         rubrics_by_id = {item.id: item for item in rubric_list}
-        summary = batch.ClassSummary(rubrics_by_id)
+        summary = scoring.ClassSummary(rubrics_by_id)
         from tqdm import tqdm
 
         progress = tqdm(total=answers.stat().st_size, unit="B", unit_scale=True,
@@ -380,8 +380,8 @@ def score_command(answers, output, report, fmt, jobs, question_column, answer_co
         try:
             with progress, atomic_writer(output, newline="" if fmt == "csv" else "\n",
                                          encoding="utf-8-sig" if bom else "utf-8") as out:
-                writer = (batch.CsvResultWriter(out, rows.layout, rubrics_by_id)
-                          if fmt == "csv" else batch.JsonLinesWriter(out, rows.layout))
+                writer = (csvio.CsvResultWriter(out, rows.layout, rubrics_by_id)
+                          if fmt == "csv" else csvio.JsonLinesWriter(out, rows.layout))
                 for item in results:
                     writer.write(item)
                     summary.add(item)
@@ -397,7 +397,7 @@ def score_command(answers, output, report, fmt, jobs, question_column, answer_co
                         atomic_write_text(report, html)
                     except OSError as exc:
                         fail(f"cannot write {report}: {exc.strerror}; nothing was written")
-        except batch.CsvEncodingError as exc:
+        except csvio.CsvEncodingError as exc:
             fail(f"{exc}; the file may be in another encoding: try --encoding {exc.suggestion}")
         except EssaycheckError as exc:
             fail(f"{exc}; nothing was written")

@@ -237,7 +237,7 @@ def read_marked(handle: io.TextIOBase, name: str = "<input>",
                 question_column: str = "question_id", answer_column: str = "answer",
                 mark_column: str | None = "mark", require_mark: bool = True,
                 encoding: str = "utf-8") -> list[MarkedAnswer]:
-    """Read a marked CSV stream (named ``name`` in messages) with ``batch.CsvInput`` (comma,
+    """Read a marked CSV stream (named ``name`` in messages) with ``csvio.CsvInput`` (comma,
     semicolon or tab; a UTF-8 BOM is fine): the answers file format plus a mark column and
     optional ``point:<id>`` columns.
 
@@ -245,7 +245,7 @@ def read_marked(handle: io.TextIOBase, name: str = "<input>",
     and column of a bad value. Rows with a blank mark are kept with ``mark=None`` unless
     ``require_mark``.
     """
-    from .batch import CsvFormatError, CsvInput
+    from .csvio import CsvFormatError, CsvInput
 
     try:
         reader = CsvInput(handle, name, question_column=question_column,

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
-from .batch import ClassSummary, QuestionStats, RowResult
+from .csvio import RowResult
+from .scoring import ClassSummary, QuestionStats
 from .results import COVERED, MISSED, PARTIAL
 
 COLOURS = {COVERED: "#2f7d4f", PARTIAL: "#e3a21a", MISSED: "#d9dee4"}

@@ -1,17 +1,15 @@
-"""Scoring a class: CSV answers in, one result row per answer out, plus class-level totals.
+"""Class CSV files: reading answers in, writing one result row per answer out.
 
 Everything here works on text streams the caller has opened (this module never opens a file),
 row by row, so memory stays flat however long the input is:
 
 * ``CsvInput`` reads a CSV of answers: it detects the delimiter, validates the header (raising
   ``CsvFormatError`` with the columns it found) and yields ``InputRow`` objects with their line
-  numbers in the file.
-* ``score_rows`` / ``score_rows_parallel`` turn rows into ``RowResult`` objects, in input order;
-  a row that cannot be scored carries a ``RowError`` instead of stopping the run.
+  numbers in the file. ``find_undecodable`` and ``suggest_encoding`` check the encoding first.
+* ``RowResult`` is the outcome for one row (a ``CheckResult`` or a ``RowError``); scoring rows
+  into them is ``essaycheck.scoring``'s job.
 * ``CsvResultWriter`` / ``JsonLinesWriter`` write results; CSV cells a spreadsheet would run as a
   formula are neutralised.
-* ``ClassSummary`` keeps the class totals (and a capped number of detailed rows) for the
-  end-of-run summary and the HTML report.
 """
 
 from __future__ import annotations
@@ -20,15 +18,14 @@ import codecs
 import csv
 import io
 import json
-import statistics
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from itertools import islice
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import IO, Any
 
 from .errors import EssaycheckError
-from .results import COVERED, MISSED, PARTIAL, CheckResult
+from .formatting import format_number
+from .results import CheckResult
 from .rubric import Rubric
 
 #: Delimiters a class export may use: comma, semicolon (Excel in many European locales), tab.
@@ -39,12 +36,6 @@ SAMPLE_CHARS = 64 * 1024
 SNIFF_CHARS = 16 * 1024
 #: Longest single CSV field read; longer ones stop the run (most likely an unclosed quote).
 FIELD_LIMIT = 16 * 1024 * 1024
-#: Rows scored per task; also the unit ``--jobs`` hands to a worker process.
-CHUNK_ROWS = 64
-#: Answers per question kept in full for the report; beyond it the report is summary-only.
-DETAIL_LIMIT = 1000
-#: Failed rows kept in full for the report and the end-of-run summary.
-ERROR_LIMIT = 200
 
 STATUS_OK = "ok"
 STATUS_ERROR = "error"
@@ -355,7 +346,7 @@ def find_undecodable(stream: IO[bytes], encoding: str) -> tuple[int, int] | None
 
 
 # --------------------------------------------------------------------------------------------
-# Scoring
+# Row outcomes
 
 
 @dataclass(frozen=True)
@@ -386,132 +377,6 @@ class RowResult:
         return " ".join(self.result.warnings) if self.result is not None else ""
 
 
-def score_payload(checker, payload: Sequence[tuple[str, str] | None]) -> list:
-    """Score one chunk of (question id, answer) pairs with ``checker.check_many``.
-
-    Errors come back as ``(code, message)`` pairs (they cross process boundaries, where the
-    core's exceptions do not pickle); ``None`` entries stay ``None``.
-    """
-    outcomes: list = [None] * len(payload)
-    items = ((item[0], item[1], i) for i, item in enumerate(payload) if item is not None)
-    for i, outcome in checker.check_many(items):
-        if isinstance(outcome, EssaycheckError):
-            outcomes[i] = (outcome.code, str(outcome))
-        else:
-            outcomes[i] = outcome
-    return outcomes
-
-
-def _row_error(code: str, detail: str, row: InputRow, layout: CsvLayout) -> RowError:
-    column = layout.answer_column
-    if code == "unknown_question":
-        column = layout.question_column
-        if not row.question_id:
-            detail = "no question id"
-    elif code == "empty_answer":
-        detail = "empty answer"
-    return RowError(code, f"line {row.line}, column {column!r}: {detail}", column)
-
-
-def _row_result(row: InputRow, outcome: Any, layout: CsvLayout) -> RowResult:
-    if row.problem is not None:
-        return RowResult(row, error=RowError("bad_row", row.problem))
-    if isinstance(outcome, CheckResult):
-        return RowResult(row, result=outcome)
-    code, detail = outcome
-    return RowResult(row, error=_row_error(code, detail, row, layout))
-
-
-def _payload(row: InputRow) -> tuple[str, str] | None:
-    return None if row.problem is not None else (row.question_id, row.answer)
-
-
-def chunked(items: Iterable, size: int) -> Iterator[list]:
-    """Consecutive lists of up to ``size`` items, read lazily."""
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-
-
-def score_rows(checker, rows: Iterable[InputRow], layout: CsvLayout,
-               chunk_rows: int | None = None) -> Iterator[RowResult]:
-    """Score rows in this process, yielding one ``RowResult`` per row in input order."""
-    for chunk in chunked(rows, chunk_rows or CHUNK_ROWS):
-        outcomes = score_payload(checker, [_payload(row) for row in chunk])
-        for row, outcome in zip(chunk, outcomes):
-            yield _row_result(row, outcome, layout)
-
-
-def ordered_window(submit: Callable[[Any], Any], tasks: Iterable[tuple[Any, Any]],
-                   window: int) -> Iterator[tuple[Any, Any]]:
-    """Run ``submit(payload)`` (which returns a future) for each ``(context, payload)`` with at
-    most ``window`` tasks in flight; yield ``(context, result)`` in task order.
-
-    Unlike ``Pool.imap``, which reads its whole input ahead, this reads a task only when one
-    finishes, so memory stays bounded however long the input is.
-    """
-    pending: deque = deque()
-    for context, payload in tasks:
-        pending.append((context, submit(payload)))
-        if len(pending) >= window:
-            context, future = pending.popleft()
-            yield context, future.result()
-    while pending:
-        context, future = pending.popleft()
-        yield context, future.result()
-
-
-_worker_checker = None
-_worker_error: str | None = None
-
-
-def _init_worker(rubrics: list[Rubric], pipeline: str | None, settings: Any) -> None:
-    """Pool initializer: build this worker's Checker once."""
-    global _worker_checker, _worker_error
-    from .checker import Checker
-    from .matching import limit_blas_threads
-
-    limit_blas_threads()
-
-    try:
-        _worker_checker = Checker(rubrics, pipeline=pipeline, settings=settings).fit()
-    except EssaycheckError as exc:
-        _worker_error = str(exc)
-
-
-def _score_in_worker(payload: list) -> tuple[str | None, list]:
-    if _worker_checker is None:
-        return _worker_error or "the worker could not build its checker", []
-    return None, score_payload(_worker_checker, payload)
-
-
-def score_rows_parallel(rubrics: Sequence[Rubric], rows: Iterable[InputRow], layout: CsvLayout,
-                        jobs: int, pipeline: str | None = None, settings: Any = None,
-                        chunk_rows: int | None = None) -> Iterator[RowResult]:
-    """Score rows in ``jobs`` worker processes; same results, same order as ``score_rows``.
-
-    Each worker builds its own Checker once (pool initializer) from the given rubrics; chunks
-    of rows go out with at most two per worker in flight and come back in input order.
-    """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker,
-                               initargs=(list(rubrics), pipeline, settings))
-    try:
-        tasks = ((chunk, [_payload(row) for row in chunk])
-                 for chunk in chunked(rows, chunk_rows or CHUNK_ROWS))
-        for chunk, (fatal, outcomes) in ordered_window(
-                lambda payload: pool.submit(_score_in_worker, payload), tasks, 2 * jobs):
-            if fatal is not None:
-                raise EssaycheckError(fatal)
-            for row, outcome in zip(chunk, outcomes):
-                yield _row_result(row, outcome, layout)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
 # --------------------------------------------------------------------------------------------
 # Writing
 
@@ -537,9 +402,6 @@ def result_columns(layout: CsvLayout, rubrics: Mapping[str, Rubric]) -> list[str
                                for name in added)]
 
 
-def _number(value: float) -> str:
-    return f"{value:g}"
-
 
 class CsvResultWriter:
     """Writes one CSV row per ``RowResult``: the row's own cells, then the added columns.
@@ -564,7 +426,8 @@ class CsvResultWriter:
             statuses = {p.point_id: p.status for p in result.points}
             points = [statuses.get(p, "") if q == result.question_id else ""
                       for q, p in self._points]
-            added = [_number(result.score), _number(result.max_score), STATUS_OK, item.message]
+            added = [format_number(result.score), format_number(result.max_score), STATUS_OK,
+                     item.message]
         else:
             points = [""] * len(self._points)
             added = ["", "", STATUS_ERROR, item.message]
@@ -601,7 +464,7 @@ class JsonLinesWriter:
             "question_id": row.question_id, "status": item.status, "message": item.message,
             "score": result.score if result else None,
             "max_score": result.max_score if result else None,
-            "fields": dict(zip(self._names, row.cells)),
+            "fields": dict(zip(self._names, row.cells, strict=True)),
         }
         if row.extra:
             record["extra_fields"] = list(row.extra)
@@ -609,147 +472,3 @@ class JsonLinesWriter:
         record["error"] = ({"code": error.code, "message": error.message, "column": error.column}
                            if error else None)
         self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-# --------------------------------------------------------------------------------------------
-# Class totals
-
-
-@dataclass
-class QuestionStats:
-    """Running totals for one question, plus the first answers in full for the report."""
-
-    rubric: Rubric
-    answers: int = 0
-    errors: int = 0
-    total: float = 0.0
-    scores: Counter = field(default_factory=Counter)
-    points: dict[str, Counter] = field(default_factory=dict)
-    details: list[RowResult] = field(default_factory=list)
-
-    @property
-    def mean(self) -> float | None:
-        return self.total / self.answers if self.answers else None
-
-    @property
-    def median(self) -> float | None:
-        if not self.answers:
-            return None
-        return statistics.median(self.scores.elements())
-
-    def share(self, point_id: str, status: str) -> float:
-        return self.points[point_id][status] / self.answers if self.answers else 0.0
-
-
-@dataclass(frozen=True)
-class MissedPoint:
-    """A rubric point with how many of a question's answers missed it or made it partly."""
-
-    question_id: str
-    point_id: str
-    number: int
-    text: str
-    hint: str | None
-    missed: int
-    partial: int
-    answers: int
-
-    @property
-    def missed_share(self) -> float:
-        return self.missed / self.answers if self.answers else 0.0
-
-
-class ClassSummary:
-    """Class-level totals built one ``RowResult`` at a time, in memory that does not grow with
-    the number of rows: counts per question and point, a score histogram, and the first
-    ``detail_limit`` answers per question (and ``error_limit`` failed rows) kept in full."""
-
-    def __init__(self, rubrics: Mapping[str, Rubric], detail_limit: int = DETAIL_LIMIT,
-                 error_limit: int = ERROR_LIMIT) -> None:
-        self.rubrics = dict(rubrics)
-        self.detail_limit = detail_limit
-        self.error_limit = error_limit
-        self.questions = {
-            qid: QuestionStats(rubric, points={p.id: Counter() for p in rubric.points})
-            for qid, rubric in self.rubrics.items()}
-        self.rows = 0
-        self.scored = 0
-        self.failed = 0
-        self.blank_rows = 0
-        self.error_codes: Counter = Counter()
-        self.error_rows: list[RowResult] = []
-
-    def add(self, item: RowResult) -> None:
-        self.rows += 1
-        stats = self.questions.get(item.row.question_id)
-        if item.error is not None:
-            self.failed += 1
-            self.error_codes[item.error.code] += 1
-            if stats is not None:
-                stats.errors += 1
-            if len(self.error_rows) < self.error_limit:
-                self.error_rows.append(item)
-            return
-        result = item.result
-        stats = self.questions[result.question_id]
-        self.scored += 1
-        stats.answers += 1
-        stats.total += result.score
-        stats.scores[result.score] += 1
-        for point in result.points:
-            stats.points[point.point_id][point.status] += 1
-        if len(stats.details) < self.detail_limit:
-            stats.details.append(item)
-
-    @property
-    def asked(self) -> list[QuestionStats]:
-        """Questions that at least one row answered (scored or not), in rubric order."""
-        return [s for s in self.questions.values() if s.answers or s.errors]
-
-    @property
-    def truncated(self) -> bool:
-        """Whether some answers were left out of the report's per-student detail."""
-        return any(s.answers > len(s.details) for s in self.questions.values())
-
-    def most_missed(self, limit: int = 5, question_id: str | None = None) -> list[MissedPoint]:
-        """The points missed by the largest share of their question's answers."""
-        found = []
-        for qid, stats in self.questions.items():
-            if (question_id is not None and qid != question_id) or not stats.answers:
-                continue
-            for number, point in enumerate(stats.rubric.points, 1):
-                counts = stats.points[point.id]
-                if counts[MISSED]:
-                    found.append(MissedPoint(qid, point.id, number, point.text, point.hint,
-                                             counts[MISSED], counts[PARTIAL], stats.answers))
-        found.sort(key=lambda m: (-m.missed_share, -m.missed))
-        return found[:limit]
-
-    def summary_lines(self, most_missed: int = 5) -> list[str]:
-        """The end-of-run summary as plain lines of text."""
-        lines = [f"Rows scored: {self.scored} of {self.rows}; rows with errors: {self.failed}"]
-        if self.blank_rows:
-            lines[0] += f"; blank lines skipped: {self.blank_rows}"
-        asked = [s for s in self.asked if s.answers]
-        if asked:
-            width = max(len(s.rubric.id) for s in asked)
-            lines.append("")
-            lines.append(f"{'Question':<{width}}  Answers  Mean score")
-            for stats in asked:
-                lines.append(f"{stats.rubric.id:<{width}}  {stats.answers:>7}  "
-                             f"{stats.mean:.1f} / {_number(stats.rubric.max_score)}")
-        missed = self.most_missed(most_missed)
-        if missed:
-            names = [f"{m.question_id}:{m.point_id}" for m in missed]
-            width = max(len(n) for n in names)
-            lines.append("")
-            lines.append("Points most often missed:")
-            for name, m in zip(names, missed):
-                lines.append(f"  {name:<{width}}  missed by {m.missed} of {m.answers} "
-                             f"({m.missed_share:.0%})")
-        return lines
-
-    def coverage(self, stats: QuestionStats) -> list[tuple[str, float, float, float]]:
-        """(point id, covered share, partial share, missed share) per point of a question."""
-        return [(p.id, stats.share(p.id, COVERED), stats.share(p.id, PARTIAL),
-                 stats.share(p.id, MISSED)) for p in stats.rubric.points]
