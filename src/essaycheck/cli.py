@@ -200,6 +200,58 @@ def serve_command(host, port, workers, rubrics_dir, pipeline) -> None:
                                          ident="essaycheck"), workers)
 
 
+@main.command("workshop")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (127.0.0.1: this computer only).")
+@click.option("--port", default=5001, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on.")
+@click.option("--token", default=None, envvar="ESSAYCHECK_WORKSHOP_TOKEN",
+              help="Access token (default: a random one, printed in the link).")
+@click.option("--rubrics", "rubrics_dir", default=DEFAULT_RUBRICS, show_default=True,
+              type=click.Path(file_okay=False, dir_okay=True, path_type=Path),
+              help="Folder of rubric .yaml files to open and save into.")
+@pipeline_option
+def workshop_command(host, port, token, rubrics_dir, pipeline) -> None:
+    """Serve the teacher's rubric workshop: draft a rubric, try it on marked answers as you
+    edit it, and save it into the rubric folder."""
+    import secrets
+
+    import waitress
+
+    from .checker import Checker
+    from .workshop_web import create_workshop_app
+
+    if not rubrics_dir.is_dir():
+        fail(f"{rubrics_dir} is not a folder: create it (mkdir {rubrics_dir}) or pass "
+             "--rubrics DIR")
+    if token is not None and len(token) < 16:
+        fail("--token must be at least 16 characters, so it cannot be guessed")
+    token = token or secrets.token_urlsafe(24)
+    try:
+        checker = Checker([], pipeline=pipeline).fit()
+    except EssaycheckError as exc:
+        fail(str(exc))
+    app = create_workshop_app(rubrics_dir, checker=checker, token=token)
+    try:
+        server = waitress.create_server(app, host=host, port=port, threads=4,
+                                        ident="essaycheck-workshop")
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"essaycheck workshop: rubrics in {rubrics_dir}. Open this link in your "
+               f"browser (Ctrl+C to stop):\n\n    http://{shown}:{server.effective_port}/"
+               f"?token={token}\n")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"Warning: listening on {host}: anyone who can reach this address and has "
+                   "the link can change the rubrics.", err=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
 def _stop_with_parent() -> None:
     """On Linux, have the kernel stop this worker if the command is killed outright (SIGKILL
     gives it no chance to stop its workers); elsewhere the command's own handler must."""

@@ -320,7 +320,12 @@ def score_marked(checker, rows: Iterable[MarkedAnswer]) -> list[tuple[MarkedAnsw
 def evaluate(checker, rows: Iterable[MarkedAnswer]) -> dict[str, Any]:
     """Agreement of the checker's marks with the human marks, overall and per question, and
     per-point precision and recall where the rows carry ``point:<id>`` labels."""
-    scored = score_marked(checker, rows)
+    return summarise(score_marked(checker, rows))
+
+
+def summarise(scored: list[tuple[MarkedAnswer, Any]]) -> dict[str, Any]:
+    """``evaluate``'s report from rows already scored (as ``score_marked`` returns them), for
+    a caller that also shows the results."""
     errors = []
     by_question: dict[str, list[tuple[MarkedAnswer, CheckResult]]] = {}
     for row, outcome in scored:

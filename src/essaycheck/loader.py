@@ -1,5 +1,5 @@
 """The one place that opens rubric files: reading a directory of ``*.yaml`` / ``*.yml``
-rubrics, and writing rubrics back (calibrated ones) with backups."""
+rubrics, and writing rubrics back (calibrated or edited ones) with backups."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from .errors import EssaycheckError, RubricError, RubricProblem
-from .rubric import Rubric, dump_rubric, parse_rubric
+from .rubric import ID_PATTERN, Rubric, dump_rubric, parse_rubric
 
 RUBRIC_SUFFIXES = (".yaml", ".yml")
 
@@ -127,3 +127,57 @@ def write_rubrics(rubrics: list[Rubric], changed: list[str] | set[str],
             atomic_write_text(target, text)
         written.append(target)
     return written
+
+
+def save_rubric(directory: str | Path, rubric: Rubric) -> Path:
+    """Write one rubric into ``directory`` atomically and return the file written.
+
+    The file is the one in ``directory`` that already holds this rubric id, else
+    ``<id>.yaml``; a file it replaces is first copied to ``<file>.bak`` (replacing an older
+    backup). The id must be a valid rubric id, so the file is always directly inside
+    ``directory``; the text written is parsed back first, so an invalid file is never written.
+    Raises ``RubricWriteError`` (bad id, no such folder, a file holding another rubric) or
+    ``RubricError``.
+    """
+    from .files import atomic_write_text
+
+    folder = Path(directory)
+    if not isinstance(rubric.id, str) or not ID_PATTERN.match(rubric.id):
+        raise RubricWriteError(f"{rubric.id!r} is not a valid rubric id: use lower-case "
+                               "letters, digits, '-', '_' or '.', e.g. cell-respiration")
+    if not folder.is_dir():
+        raise RubricWriteError(f"{folder} is not a folder: create it, or pass the folder that "
+                               "holds the rubric .yaml files")
+    text = dump_rubric(rubric)
+    parse_rubric(text, f"{rubric.id}.yaml")  # never write what cannot be read back
+    target = _file_for(folder, rubric.id)
+    if target.parent.resolve() != folder.resolve():  # pragma: no cover - the id forbids it
+        raise RubricWriteError(f"{target} is outside {folder}; nothing was written")
+    if target.is_file():
+        shutil.copy2(target, target.with_name(target.name + ".bak"))
+    atomic_write_text(target, text)
+    return target
+
+
+def _file_for(folder: Path, rubric_id: str) -> Path:
+    """The file in ``folder`` holding ``rubric_id`` (so saving never makes a second file with
+    the same id), else ``<id>.yaml``; RubricWriteError if ``<id>.yaml`` holds another rubric."""
+    default = folder / f"{rubric_id}.yaml"
+    holding_other = None
+    try:
+        files = rubric_files(folder)
+    except RubricError:  # a folder with no rubric yet
+        files = []
+    for path in files:
+        try:
+            found = load_rubric_file(path).id
+        except RubricError:
+            continue
+        if found == rubric_id:
+            return path
+        if path == default:
+            holding_other = found
+    if holding_other is not None:
+        raise RubricWriteError(f"{default} holds the rubric {holding_other!r}, not "
+                               f"{rubric_id!r}; rename that file or choose another id")
+    return default

@@ -1,0 +1,517 @@
+"""The rubric workshop: its core (draft, try, agreement), saving rubric files, and the JSON
+API with its token, CSRF, limits and OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from essaycheck.errors import RubricError
+from essaycheck.loader import RubricWriteError, load_directory, load_rubric_file, save_rubric
+from essaycheck.rubric import parse_rubric
+from essaycheck.workshop import (
+    MAX_POINTS,
+    MAX_SAMPLES,
+    SampleError,
+    draft,
+    rubric_from_json,
+    rubric_to_json,
+    samples_from_json,
+    try_rubric,
+)
+from essaycheck.workshop_web import MAX_CONTENT_LENGTH, create_workshop_app
+
+from .conftest import RUBRIC_DIR
+
+TOKEN = "test-token-0123456789abcdef"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+QUESTION = "Explain how a plant makes glucose by photosynthesis."
+MODEL = ("Chlorophyll in the chloroplasts absorbs light energy. Carbon dioxide and water react "
+         "to make glucose and oxygen. The glucose is used in respiration or stored as starch.")
+ANSWERS = [
+    {"answer": "Chlorophyll absorbs light energy. Carbon dioxide and water react to make "
+               "glucose and oxygen. Glucose is stored as starch.", "mark": 3},
+    {"answer": "Chlorophyll soaks up light. Carbon dioxide and water react to make glucose.",
+     "mark": 2},
+    {"answer": "Plants get their food from the soil.", "mark": 0},
+]
+
+
+@pytest.fixture(scope="module")
+def base_checker(nlp):
+    from essaycheck import Checker
+
+    return Checker([], nlp=nlp).fit()
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return tmp_path
+
+
+@pytest.fixture
+def app(base_checker, folder):
+    return create_workshop_app(folder, checker=base_checker, token=TOKEN)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def drafted(base_checker):
+    return draft(base_checker, "photosynthesis", QUESTION, MODEL, max_score=3)
+
+
+def post(client, path, body, headers=AUTH):
+    return client.post(path, data=json.dumps(body), content_type="application/json",
+                       headers=headers)
+
+
+# ------------------------------------------------------------------ core
+
+
+def test_draft_uses_rubric_extract_code(base_checker, drafted):
+    from essaycheck.extract import draft_rubric
+
+    same = draft_rubric("photosynthesis", QUESTION, MODEL, base_checker.analyzer, max_score=3)
+    assert drafted == same
+    assert len(drafted.points) == 3 and drafted.max_score == 3
+
+
+def test_rubric_json_round_trip_with_bands(drafted):
+    data = rubric_to_json(drafted)
+    data["bands"] = {"1": 1, "2": 2, "3": 3}
+    rubric = rubric_from_json(json.loads(json.dumps(data)))
+    assert rubric.bands == ((1.0, 1.0), (2.0, 2.0), (3.0, 3.0))
+    assert rubric_to_json(rubric)["bands"] == {"1": 1, "2": 2, "3": 3}
+    assert rubric_from_json(rubric_to_json(rubric)) == rubric
+
+
+def test_invalid_rubric_problems_name_field_and_fix(drafted):
+    data = rubric_to_json(drafted)
+    data["points"][1]["keywords"][0].append("")
+    data["max_score"] = -1
+    with pytest.raises(RubricError) as caught:
+        rubric_from_json(data)
+    fields = {p.field: p for p in caught.value.problems}
+    assert set(fields) == {"points[1].keywords[0][1]", "max_score"}
+    assert all(p.fix for p in fields.values())
+
+
+def test_sizes_over_the_limits_are_problems(drafted):
+    data = rubric_to_json(drafted)
+    data["points"] = data["points"] * (MAX_POINTS // 3 + 1)
+    data["question"] = "why? " * 5000
+    with pytest.raises(RubricError) as caught:
+        rubric_from_json(data)
+    assert {p.field for p in caught.value.problems} == {"points", "question"}
+    assert "too long" in str(caught.value)
+
+
+def test_try_without_marks_gives_results_and_no_agreement(base_checker, drafted):
+    samples = samples_from_json([{"answer": a["answer"]} for a in ANSWERS], drafted.id)
+    trial = try_rubric(base_checker, drafted, samples)
+    checker = base_checker.with_rubrics([drafted])
+    assert [r.to_dict() for r in trial.results] == [
+        checker.check(drafted.id, a["answer"]).to_dict() for a in ANSWERS]
+    assert trial.agreement is None and "agreement" not in trial.to_dict()
+    assert trial.order == (0, 1, 2)
+
+
+def test_try_with_marks_reports_agreement_and_lists_disagreements_first(base_checker, drafted):
+    from essaycheck.evaluation import evaluate
+
+    marked = [dict(a) for a in ANSWERS]
+    marked[2]["mark"] = 3  # the teacher is generous to the weakest answer
+    marked[0]["points"] = {drafted.points[2].id: 0}
+    trial = try_rubric(base_checker, drafted, samples_from_json(marked, drafted.id))
+    report = evaluate(base_checker.with_rubrics([drafted]), trial.samples)
+    assert trial.agreement["pearson"] == pytest.approx(report["overall"]["pearson"])
+    assert trial.agreement["exact"] == report["overall"]["exact"]
+    assert trial.agreement["points"] == [{k: p[k] for k in (
+        "point_id", "n", "precision", "recall", "human_made", "predicted_made")}
+        for p in report["points"]]
+    assert trial.disagrees(2) and trial.order[0] == 2  # the largest disagreement first
+    assert trial.point_disagreements[0] == (drafted.points[2].id,)
+    assert trial.order == (2, 0, 1)
+    answers = trial.to_dict()["answers"]
+    assert answers[2]["disagrees"] and answers[2]["mark_difference"] < 0
+
+
+def test_try_keeps_a_bad_answer_as_an_error_and_scores_the_rest(base_checker, drafted):
+    trial = try_rubric(base_checker, drafted, samples_from_json(
+        [{"answer": "   "}, ANSWERS[0]], drafted.id))
+    data = trial.to_dict()
+    assert data["results"][0]["error"] == "empty_answer"
+    assert data["results"][1]["score"] > 0
+
+
+@pytest.mark.parametrize("items, message", [
+    ("x", "must be a list"),
+    ([1], "answers[0] must be an object"),
+    ([{"mark": 1}], "answers[0].answer must be a string"),
+    ([{"answer": "a", "mark": "two"}], "answers[0].mark must be a number"),
+    ([{"answer": "a", "mark": -1}], "answers[0].mark must be a number"),
+    ([{"answer": "a", "points": {"p": 2}}], "answers[0].points.p must be 1"),
+    ([{"answer": "a"}] * (MAX_SAMPLES + 1), "too many answers"),
+])
+def test_bad_samples_name_the_field(items, message):
+    with pytest.raises(SampleError, match=re.escape(message)):
+        samples_from_json(items, "q")
+
+
+# ------------------------------------------------------------------ saving
+
+
+def test_save_rubric_writes_atomically_and_keeps_a_backup(folder, drafted):
+    path = save_rubric(folder, drafted)
+    assert path == folder / "photosynthesis.yaml"
+    assert load_rubric_file(path) == drafted
+    assert not (folder / "photosynthesis.yaml.bak").exists()
+    changed = rubric_from_json({**rubric_to_json(drafted), "max_score": 4})
+    save_rubric(folder, changed)
+    assert load_rubric_file(path).max_score == 4
+    assert load_rubric_file(folder / "photosynthesis.yaml.bak") == drafted
+    assert [p.name for p in folder.iterdir() if p.name.startswith(".")] == []  # no temp file
+    assert load_directory(folder) == [changed]  # the .bak is not read as a rubric
+
+
+def test_save_rubric_writes_the_file_that_holds_the_id(folder, drafted):
+    (folder / "biology.yml").write_text("# mine\n" + json.dumps(rubric_to_json(drafted)))
+    assert save_rubric(folder, drafted) == folder / "biology.yml"
+    assert (folder / "biology.yml.bak").read_text().startswith("# mine")
+    assert [r.id for r in load_directory(folder)] == ["photosynthesis"]
+
+
+def test_save_rubric_refuses_a_file_holding_another_rubric(folder, drafted):
+    other = rubric_from_json({**rubric_to_json(drafted), "id": "other"})
+    save_rubric(folder, other)
+    (folder / "other.yaml").rename(folder / "photosynthesis.yaml")
+    with pytest.raises(RubricWriteError, match="holds the rubric 'other'"):
+        save_rubric(folder, drafted)
+
+
+@pytest.mark.parametrize("bad_id", ["../evil", "/tmp/evil", "a/b", ".hidden", "", "UPPER"])
+def test_save_rubric_refuses_an_id_that_is_not_a_file_name(folder, drafted, bad_id):
+    from dataclasses import replace
+
+    with pytest.raises(RubricWriteError, match="not a valid rubric id"):
+        save_rubric(folder, replace(drafted, id=bad_id))
+    assert list(folder.iterdir()) == []
+
+
+def test_save_rubric_needs_a_folder(tmp_path, drafted):
+    with pytest.raises(RubricWriteError, match="is not a folder"):
+        save_rubric(tmp_path / "missing", drafted)
+
+
+# ------------------------------------------------------------------ access
+
+
+def test_no_token_is_refused_everywhere_but_static(client):
+    for path in ("/api/v1/rubrics", "/api/v1/rubrics/x", "/api/v1/openapi.json"):
+        response = client.get(path)
+        assert response.status_code == 401, path
+    assert client.get("/api/v1/rubrics").get_json()["error"] == "unauthorized"
+    assert post(client, "/api/v1/rubrics/try", {}, headers={}).status_code == 401
+
+
+def test_a_wrong_token_is_forbidden(client):
+    assert client.get("/api/v1/rubrics",
+                      headers={"Authorization": "Bearer wrong"}).status_code == 403
+    assert client.get("/api/v1/rubrics",
+                      headers={"Authorization": f"Basic {TOKEN}"}).status_code == 401
+    assert client.get(f"/api/v1/rubrics?token={TOKEN}").status_code == 401  # link: page only
+
+
+def test_bearer_calls_need_no_csrf_token(base_checker, folder, drafted):
+    app = create_workshop_app(folder, checker=base_checker, token=TOKEN)
+    assert app.config["WTF_CSRF_ENABLED"] is not False
+    client = app.test_client()
+    assert post(client, "/api/v1/rubrics/try",
+                {"rubric": rubric_to_json(drafted), "answers": []}).status_code == 200
+
+
+def test_the_token_is_random_unless_given(base_checker, folder):
+    first = create_workshop_app(folder, checker=base_checker).extensions["workshop"].token
+    second = create_workshop_app(folder, checker=base_checker).extensions["workshop"].token
+    assert first != second and len(first) >= 24
+
+
+def test_security_headers_on_every_response(client):
+    from essaycheck.web import SECURITY_HEADERS
+
+    for response in (client.get("/api/v1/rubrics"), client.get("/api/v1/rubrics", headers=AUTH)):
+        for name, value in SECURITY_HEADERS.items():
+            assert response.headers[name] == value
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+# ------------------------------------------------------------------ the API
+
+
+def test_api_draft(client, drafted):
+    response = post(client, "/api/v1/rubrics/draft", {
+        "id": "photosynthesis", "question": QUESTION, "model_answer": MODEL, "max_score": 3})
+    assert response.status_code == 200
+    assert response.get_json() == {"rubric": rubric_to_json(drafted)}
+
+
+def test_api_draft_with_context_and_errors(client):
+    ok = post(client, "/api/v1/rubrics/draft", {
+        "id": "photosynthesis", "question": QUESTION, "model_answer": MODEL,
+        "context": "Photosynthesis happens in the chloroplasts of leaf cells."})
+    assert ok.status_code == 200
+    bad = post(client, "/api/v1/rubrics/draft", {"id": "Bad Id", "question": "",
+                                                 "model_answer": MODEL})
+    assert bad.status_code == 422
+    assert {p["field"] for p in bad.get_json()["problems"]} == {"id", "question"}
+    missing = post(client, "/api/v1/rubrics/draft", {"id": "x", "question": QUESTION})
+    assert missing.status_code == 400 and "model_answer" in missing.get_json()["message"]
+    assert post(client, "/api/v1/rubrics/draft", {
+        "id": "x", "question": QUESTION, "model_answer": MODEL, "max_score": "3"}
+    ).status_code == 400
+
+
+def test_api_try_without_marks(client, base_checker, drafted):
+    response = post(client, "/api/v1/rubrics/try", {
+        "rubric": rubric_to_json(drafted), "answers": [{"answer": a["answer"]} for a in ANSWERS]})
+    assert response.status_code == 200
+    data = response.get_json()
+    assert "agreement" not in data
+    checker = base_checker.with_rubrics([drafted])
+    assert data["results"] == [json.loads(json.dumps(checker.check(
+        drafted.id, a["answer"]).to_dict())) for a in ANSWERS]
+
+
+def test_api_try_with_marks(client, drafted):
+    response = post(client, "/api/v1/rubrics/try", {"rubric": rubric_to_json(drafted),
+                                                    "answers": ANSWERS})
+    data = response.get_json()
+    assert response.status_code == 200
+    agreement = data["agreement"]
+    assert agreement["n"] == 3
+    assert -1 <= agreement["pearson"] <= 1 and 0 <= agreement["exact"] <= 1
+    assert sorted(data["order"]) == [0, 1, 2]
+
+
+def test_api_try_an_edit_changes_a_verdict(client, drafted):
+    """Adding a keyword alternative the students use changes the verdict for them."""
+    answer = {"answer": ANSWERS[1]["answer"]}
+    data = rubric_to_json(drafted)
+    before = post(client, "/api/v1/rubrics/try", {"rubric": data, "answers": [answer]})
+    first = before.get_json()["results"][0]
+    group = next(g for g in data["points"][0]["keywords"] if "absorb" in g)
+    group.append("soak*")
+    after = post(client, "/api/v1/rubrics/try", {"rubric": data, "answers": [answer]})
+    second = after.get_json()["results"][0]
+    assert first["points"][0]["status"] == "partial"
+    assert second["points"][0]["status"] == "covered"
+    assert "soaks" in second["points"][0]["matched_terms"]
+    assert second["score"] > first["score"]
+
+
+def test_api_try_invalid_rubric_is_422_with_fields(client, drafted):
+    data = rubric_to_json(drafted)
+    data["points"][0]["weight"] = "heavy"
+    data["points"][1]["id"] = data["points"][0]["id"]
+    data["bands"] = {"9": 1}
+    response = post(client, "/api/v1/rubrics/try", {"rubric": data, "answers": ANSWERS})
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["error"] == "invalid_rubric" and body["status"] == 422
+    fields = {p["field"] for p in body["problems"]}
+    assert fields == {"points[0].weight", "points[1].id", "bands.9"}
+    assert all(p["fix"] for p in body["problems"])
+
+
+def test_api_try_bad_answers_is_400(client, drafted):
+    response = post(client, "/api/v1/rubrics/try", {"rubric": rubric_to_json(drafted),
+                                                    "answers": [{"answer": 3}]})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_answers"
+
+
+def test_api_list_get_and_save(client, folder, drafted):
+    for path in sorted(RUBRIC_DIR.glob("*.yaml")):
+        (folder / path.name).write_bytes(path.read_bytes())
+    listed = client.get("/api/v1/rubrics", headers=AUTH).get_json()
+    assert [r["id"] for r in listed["rubrics"]] == ["secret-speech-1956", "thaw-significance"]
+    assert listed["problems"] == []
+    shipped = client.get("/api/v1/rubrics/thaw-significance", headers=AUTH).get_json()
+    assert rubric_from_json(shipped["rubric"]) == load_rubric_file(
+        RUBRIC_DIR / "thaw-significance.yaml")
+
+    saved = client.put("/api/v1/rubrics/photosynthesis", json={"rubric": rubric_to_json(drafted)},
+                       headers=AUTH)
+    assert saved.status_code == 200
+    assert saved.get_json()["file"] == "photosynthesis.yaml"
+    assert saved.get_json()["backup"] is None
+    assert parse_rubric((folder / "photosynthesis.yaml").read_text()) == drafted
+    again = client.put("/api/v1/rubrics/photosynthesis",
+                       json={"rubric": rubric_to_json(drafted)}, headers=AUTH)
+    assert again.get_json()["backup"] == "photosynthesis.yaml.bak"
+    assert client.get("/api/v1/rubrics/photosynthesis", headers=AUTH).status_code == 200
+    assert len(client.get("/api/v1/rubrics", headers=AUTH).get_json()["rubrics"]) == 3
+    assert client.get("/api/v1/rubrics/nope", headers=AUTH).status_code == 404
+
+
+def test_api_lists_the_problems_of_a_broken_file(client, folder):
+    (folder / "broken.yaml").write_text("id: broken\nquestion: [\n")
+    listed = client.get("/api/v1/rubrics", headers=AUTH).get_json()
+    assert listed["rubrics"] == []
+    assert listed["problems"][0]["file"] == "broken.yaml"
+    assert "not valid YAML" in listed["problems"][0]["message"]
+
+
+def test_api_save_refuses_invalid_rubric_and_writes_nothing(client, folder, drafted):
+    data = rubric_to_json(drafted)
+    data["points"] = []
+    response = client.put("/api/v1/rubrics/photosynthesis", json={"rubric": data}, headers=AUTH)
+    assert response.status_code == 422
+    assert response.get_json()["problems"][0]["field"] == "points"
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/rubrics/..%2F..%2Fevil", "/api/v1/rubrics/../evil", "/api/v1/rubrics/a/b",
+    "/api/v1/rubrics/.bashrc", "/api/v1/rubrics/%2Ftmp%2Fevil", "/api/v1/rubrics/Evil",
+])
+def test_api_save_refuses_a_path_like_id(client, folder, tmp_path, drafted, path):
+    data = rubric_to_json(drafted)
+    response = client.put(path, json={"rubric": data}, headers=AUTH)
+    assert response.status_code in (308, 404, 422)  # 308: werkzeug merging the '//'
+    if response.status_code == 422:
+        assert response.get_json()["error"] == "invalid_id"
+    data["id"] = "../evil"
+    response = client.put("/api/v1/rubrics/photosynthesis", json={"rubric": data}, headers=AUTH)
+    assert response.status_code == 422
+    assert list(folder.iterdir()) == [] and not (tmp_path.parent / "evil.yaml").exists()
+
+
+def test_api_save_refuses_an_id_other_than_the_url(client, folder, drafted):
+    response = client.put("/api/v1/rubrics/other", json={"rubric": rubric_to_json(drafted)},
+                          headers=AUTH)
+    assert response.status_code == 422 and response.get_json()["error"] == "id_mismatch"
+    assert list(folder.iterdir()) == []
+
+
+def test_oversize_input_is_refused(client, drafted):
+    huge = {"rubric": rubric_to_json(drafted), "answers": [{"answer": "x" * 1000}] * 2100}
+    response = post(client, "/api/v1/rubrics/try", huge)
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "request_too_large"
+    assert len(json.dumps(huge)) > MAX_CONTENT_LENGTH
+    long_answer = post(client, "/api/v1/rubrics/try", {
+        "rubric": rubric_to_json(drafted), "answers": [{"answer": "word " * 12_000}]})
+    assert long_answer.status_code == 400 and "too long" in long_answer.get_json()["message"]
+    big_rubric = rubric_to_json(drafted)
+    big_rubric["points"][0]["keywords"] = [["w"] * 40]
+    response = post(client, "/api/v1/rubrics/try", {"rubric": big_rubric, "answers": []})
+    assert response.status_code == 422
+    assert response.get_json()["problems"][0]["field"] == "points[0].keywords[0]"
+
+
+def test_api_errors_are_json(client):
+    assert client.get("/api/v1/nothing", headers=AUTH).get_json()["status"] == 404
+    wrong = client.post("/api/v1/rubrics/try", data="{", content_type="application/json",
+                        headers=AUTH)
+    assert wrong.status_code == 400 and wrong.get_json()["error"] == "bad_request"
+    text = client.post("/api/v1/rubrics/try", data="x", headers=AUTH)
+    assert text.status_code == 415
+    assert client.delete("/api/v1/rubrics/x", headers=AUTH).status_code == 405
+
+
+def test_openapi_document_is_valid_and_matches_responses(client, drafted):
+    from jsonschema import Draft202012Validator
+    from openapi_spec_validator import validate
+
+    document = client.get("/api/v1/openapi.json", headers=AUTH).get_json()
+    validate(document)
+    paths = document["paths"]
+    assert {"/api/v1/rubrics", "/api/v1/rubrics/draft", "/api/v1/rubrics/try",
+            "/api/v1/rubrics/{rubric_id}"} <= set(paths)
+
+    def check(schema_name, data):
+        schema = {**document["components"]["schemas"][schema_name],
+                  "components": document["components"]}
+        text = json.dumps(schema).replace("#/components/", "#/components/")
+        Draft202012Validator(json.loads(text)).validate(data)
+
+    check("RubricEnvelope", post(client, "/api/v1/rubrics/draft", {
+        "id": "photosynthesis", "question": QUESTION, "model_answer": MODEL}).get_json())
+    check("Trial", post(client, "/api/v1/rubrics/try", {
+        "rubric": rubric_to_json(drafted), "answers": ANSWERS + [{"answer": ""}]}).get_json())
+    check("InvalidRubric", post(client, "/api/v1/rubrics/try", {
+        "rubric": {}, "answers": []}).get_json())
+    check("RubricList", client.get("/api/v1/rubrics", headers=AUTH).get_json())
+
+
+def test_no_answer_is_logged(client, drafted, caplog):
+    import logging
+
+    secret = "Zyxwvut chlorophyll answer"
+    with caplog.at_level(logging.DEBUG):
+        post(client, "/api/v1/rubrics/try", {"rubric": rubric_to_json(drafted),
+                                             "answers": [{"answer": secret, "mark": 1}]})
+    assert secret not in caplog.text
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.recursive(st.none() | st.booleans() | st.floats() | st.text(max_size=20)
+                         | st.integers(), lambda inner: st.lists(inner, max_size=4)
+                         | st.dictionaries(st.sampled_from(
+                             ["rubric", "answers", "id", "points", "text", "answer", "mark",
+                              "keywords", "max_score", "question", "model_answer", "bands"]),
+                             inner, max_size=5), max_leaves=25))
+def test_any_json_body_gives_a_result_or_a_json_error(client, body):
+    for path in ("/api/v1/rubrics/try", "/api/v1/rubrics/draft"):
+        response = post(client, path, body)
+        assert response.status_code in (200, 400, 413, 422), (path, body)
+        data = response.get_json()
+        assert isinstance(data, dict)
+        if response.status_code != 200:
+            assert set(data) >= {"error", "message", "status"}
+        assert not any(isinstance(v, float) and math.isnan(v) for v in data.values())
+
+
+def test_workshop_command_prints_the_link_and_serves(monkeypatch, tmp_path):
+    import waitress
+    from click.testing import CliRunner
+
+    from essaycheck.cli import main
+
+    served = {}
+
+    class FakeServer:
+        effective_port = 5001
+
+        def run(self):
+            served["ran"] = True
+
+        def close(self):
+            served["closed"] = True
+
+    def create_server(app, host, port, **kwargs):
+        served.update(app=app, host=host, port=port)
+        return FakeServer()
+
+    monkeypatch.setattr(waitress, "create_server", create_server)
+    result = CliRunner().invoke(main, ["workshop", "--rubrics", str(tmp_path),
+                                       "--token", TOKEN])
+    assert result.exit_code == 0, result.output
+    assert f"http://127.0.0.1:5001/?token={TOKEN}" in result.output
+    assert served["host"] == "127.0.0.1" and served["port"] == 5001 and served["closed"]
+    assert served["app"].extensions["workshop"].token == TOKEN
+    short = CliRunner().invoke(main, ["workshop", "--rubrics", str(tmp_path), "--token", "x"])
+    assert short.exit_code == 2 and "at least 16" in short.output
+    missing = CliRunner().invoke(main, ["workshop", "--rubrics", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "not a folder" in missing.output
