@@ -10,7 +10,7 @@ the figures of the other answers, averaged over the samples:
 - thresholds on the shipped grid and on a free grid, fitted to the continuous score (the
   shipped `calibrate` fits them to the marks instead), with and without the question-words cap
   (the point strengths rescored for each candidate, caps included, from
-  scripts/fit_strength.py's evidence);
+  scripts/strength.py's evidence, as fit_strength.py uses it);
 - a per-question mark mapping: the score shifted by the sample's mean mark minus its mean
   score (whole, or halved), or mapped linearly (least squares, slope mildly shrunk).
 
@@ -21,17 +21,14 @@ alternatives, measured, not shipped.
 
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
-from pathlib import Path
 
+import evalsets
 import numpy as np
+import strength
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import eval_report as E  # noqa: E402
-import fit_strength as F  # noqa: E402
-from essaycheck.analysis import build_pipeline  # noqa: E402
-from essaycheck.matching import MatchSettings  # noqa: E402
+from essaycheck.analysis import build_pipeline
+from essaycheck.matching import MatchSettings
 
 SEEDS = (13, 1, 2, 3, 4)
 SHIPPED = [(c, round(c * r, 3)) for c in np.round(np.arange(0.20, 0.851, 0.025), 3)
@@ -40,27 +37,30 @@ FREE = [(c, p) for c in np.round(np.arange(0.05, 0.901, 0.025), 3)
         for p in np.round(np.arange(0.01, 0.80, 0.025), 3) if p < c]
 
 
+def scored(c: strength.Collected, weights, covered: float, partial: float,
+           question_cap: bool = True) -> np.ndarray:
+    """Every answer's score with the given thresholds, the strengths rescored for them."""
+    strengths = strength.instance_strengths(c, weights, partial, question_cap)
+    return strength.answer_scores(c, strengths, covered, partial)
+
+
 def main() -> None:
     nlp = build_pipeline()
     settings = MatchSettings()
     weights = (settings.coverage_weight, settings.recall_weight, settings.char_weight)
     default = (settings.covered, settings.partial)
-    for name in E.DATASETS:
-        c, checker = F.collect(E.DEFAULT_DATA, name, nlp)
+    for name in evalsets.DATASETS:
+        c, checker = strength.collect(evalsets.DEFAULT_DATA, name, nlp)
         rows = c.rows
         human = np.array([row["human"] for row in rows])
         question = np.array([row["rid"] for row in rows])
 
-        def scored(covered, partial, question_cap=True):
-            strengths = F.instance_strengths(c, weights, partial, question_cap)
-            return F.answer_scores(c, strengths, covered, partial)
-
-        capped = {cp: scored(*cp) for cp in set(SHIPPED) | set(FREE) | {default}}
-        uncapped = {cp: scored(*cp, question_cap=False) for cp in FREE}
+        capped = {cp: scored(c, weights, *cp) for cp in set(SHIPPED) | set(FREE) | {default}}
+        uncapped = {cp: scored(c, weights, *cp, question_cap=False) for cp in FREE}
         base = capped[default]
         results = defaultdict(list)
         for seed in SEEDS:
-            sample, held = E.calibration_split(rows, seed=seed)
+            sample, held = evalsets.calibration_split(rows, seed=seed)
             held_rows = [rows[i] for i in held]
             fitted = {label: base.copy() for label in (
                 "thresholds, shipped grid", "thresholds, free grid",
@@ -84,18 +84,18 @@ def main() -> None:
                 slope = max(0.0, float(np.cov(x, y, bias=True)[0, 1] / (x.var() + 0.01)))
                 fitted["mark mapping: linear"][rows_q] = y.mean() + slope * (base[rows_q]
                                                                              - x.mean())
-            results["none (default settings)"].append(E.figures(name, base[held], held_rows))
-            shipped, _ = E.calibrated_scores(name, checker.rubrics, rows, sample, nlp)
+            results["none (default settings)"].append(evalsets.figures(name, base[held], held_rows))
+            shipped, _ = evalsets.calibrated_scores(name, checker.rubrics, rows, sample, nlp)
             results["calibrate as shipped (thresholds, mark shift)"].append(
-                E.figures(name, shipped[held], held_rows))
+                evalsets.figures(name, shipped[held], held_rows))
             for label, scores in fitted.items():
-                results[label].append(E.figures(name, scores[held], held_rows))
-        print(f"\n{E.DISPLAY[name]} (held-out answers, mean of {len(SEEDS)} samples)")
+                results[label].append(evalsets.figures(name, scores[held], held_rows))
+        print(f"\n{evalsets.DISPLAY[name]} (held-out answers, mean of {len(SEEDS)} samples)")
         for label, figures in results.items():
             keys = list(figures[0])
             means = [np.mean([f[k] for f in figures]) for k in keys]
-            print(f"  {label:46s} " + "  ".join(f"{k} {m:.3f}" for k, m in zip(keys, means)),
-                  flush=True)
+            print(f"  {label:46s} " + "  ".join(
+                f"{k} {m:.3f}" for k, m in zip(keys, means, strict=True)), flush=True)
 
 
 if __name__ == "__main__":

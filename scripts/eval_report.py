@@ -26,110 +26,38 @@ question (for every column).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import random
-import re
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import strength
+from evalsets import (
+    CALIBRATION_SAMPLE,
+    DATASETS,
+    DEFAULT_DATA,
+    DISPLAY,
+    build_rubrics,
+    calibrated_scores,
+    calibration_split,
+    essaycheck_scores,
+    figures,
+    load,
+    references,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "scripts"))
+from essaycheck.analysis import Analyzer, build_pipeline
+from essaycheck.checker import Checker
+from essaycheck.evaluation import format_figure, pearson
 
-from essaycheck.analysis import Analyzer, build_pipeline  # noqa: E402
-from essaycheck.checker import Checker  # noqa: E402
-from essaycheck.evaluation import (  # noqa: E402
-    accuracy, credit, format_figure, pearson, quadratic_kappa, roc_auc)
-from essaycheck.extract import draft_rubric  # noqa: E402
-
-DEFAULT_DATA = ROOT.parent / "shared" / "eval"
-DATASETS = {
-    "scientsbank": "scientsbank-train.csv",
-    "beetle": "beetle-train.csv",
-    "saf": "saf-en-train.csv",
-}
 TARGETS = {  # (dataset, metric) -> target, from the issue
     ("scientsbank", "roc_auc"): 0.80, ("scientsbank", "accuracy"): 0.75,
     ("beetle", "accuracy"): 0.78, ("saf", "pearson"): 0.45,
 }
-SAF_LABELS = {"Incorrect": 0, "Partially correct": 1, "Correct": 2}
-FOLDS = 5
-CALIBRATION_SAMPLE = 20
-SEED = 13
 
 
-# -- data -------------------------------------------------------------------------------
-def rubric_id(question_id: str) -> str:
-    return re.sub(r"[^a-z0-9._-]+", "-", question_id.lower()).strip("-.") or "q"
-
-
-def references(row: dict) -> list[str]:
-    """Every reference answer of a row: Beetle's ``all_reference_answers`` (categories
-    dropped, duplicates removed), else the one ``reference_answer``."""
-    if row.get("all_reference_answers"):
-        found = []
-        for part in row["all_reference_answers"].split(" || "):
-            text = re.sub(r"^\s*\[[A-Z_]+\]\s*", "", part).strip()
-            if text and text not in found:
-                found.append(text)
-        if found:
-            return found
-    return [row["reference_answer"]]
-
-
-def load(data_dir: Path, name: str) -> list[dict]:
-    path = data_dir / DATASETS[name]
-    with open(path, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    for row in rows:
-        row["rid"] = rubric_id(row["question_id"])
-        if name == "saf":
-            row["human"] = float(row["score"]) / float(row["score_max"])
-            row["label3"] = SAF_LABELS[row["label"]]
-        else:
-            row["human"] = float(row["score"])
-    return rows
-
-
-def build_rubrics(rows: list[dict], analyzer: Analyzer, name: str,
-                  alternatives: bool = True) -> list:
-    """One drafted rubric per question, from its reference answer(s) alone."""
-    first = {}
-    for row in rows:
-        first.setdefault(row["rid"], row)
-    rubrics = []
-    for rid, row in first.items():
-        refs = references(row)
-        max_score = float(row["score_max"]) if name == "saf" else 1.0
-        rubrics.append(draft_rubric(rid, row["question"], refs[0], analyzer,
-                                    max_score=max_score,
-                                    alternatives=refs[1:] if alternatives else ()))
-    return rubrics
-
-
-# -- scores -----------------------------------------------------------------------------
-def essaycheck_scores(checker: Checker, rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    """The continuous score (``evaluation.credit``) and the mark as a share of max_score."""
-    scores, marks = np.zeros(len(rows)), np.zeros(len(rows))
-    items = ((row["rid"], row["student_answer"], i) for i, row in enumerate(rows))
-    for i, outcome in checker.check_many(items):
-        if hasattr(outcome, "points"):
-            covered, partial = thresholds(checker, rows[i]["rid"])
-            scores[i] = credit(outcome, covered, partial,
-                               checker.rubric(rows[i]["rid"]).mark_shift)
-            marks[i] = outcome.score / outcome.max_score
-    return scores, marks
-
-
-def thresholds(checker: Checker, rid: str) -> tuple[float, float]:
-    settings = checker.matchers_[rid].settings_
-    return settings.covered, settings.partial
-
-
+# -- the baseline -----------------------------------------------------------------------
 def baseline_scores(rows: list[dict]) -> np.ndarray:
     """Plain whole-answer TF-IDF cosine with the reference answer (the best of several),
     the vectoriser fitted on the data set's questions and reference answers, not on answers."""
@@ -148,101 +76,9 @@ def baseline_scores(rows: list[dict]) -> np.ndarray:
     return scores
 
 
-# -- out-of-fold decisions --------------------------------------------------------------
-def _best_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
-    candidates = np.unique(scores)
-    cuts = np.concatenate([candidates[:1] - 1e-9, (candidates[:-1] + candidates[1:]) / 2,
-                           candidates[-1:] + 1e-9])
-    accuracies = [np.mean((scores >= cut) == labels) for cut in cuts]
-    return float(cuts[int(np.argmax(accuracies))])
-
-
-def oof_accuracy(scores: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> float:
-    """Accuracy with the threshold for each fold's questions chosen on the other folds."""
-    from sklearn.model_selection import GroupKFold
-
-    predicted = np.zeros(len(scores), dtype=int)
-    for train, test in GroupKFold(FOLDS).split(scores, labels, groups):
-        cut = _best_threshold(scores[train], labels[train])
-        predicted[test] = scores[test] >= cut
-    return accuracy(labels, predicted)
-
-
-def _fast_kappa(labels: np.ndarray, predicted: np.ndarray, k: int = 3) -> float:
-    """Quadratic weighted kappa by numpy, for the cut-point search (the reported figure comes
-    from ``evaluation.quadratic_kappa``)."""
-    observed = np.bincount(labels * k + predicted, minlength=k * k).reshape(k, k).astype(float)
-    weights = (np.subtract.outer(np.arange(k), np.arange(k)) ** 2) / (k - 1) ** 2
-    expected = np.outer(observed.sum(1), observed.sum(0)) / observed.sum()
-    denominator = (weights * expected).sum()
-    return 1 - (weights * observed).sum() / denominator if denominator else -2.0
-
-
-def _best_cuts(scores: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    grid = np.unique(np.quantile(scores, np.linspace(0.02, 0.98, 49)))
-    best, best_kappa = (grid[0], grid[-1]), -2.0
-    above = [(scores >= cut).astype(int) for cut in grid]
-    for i in range(len(grid)):
-        for j in range(i, len(grid)):
-            kappa = _fast_kappa(labels, above[i] + above[j])
-            if kappa > best_kappa:
-                best, best_kappa = (float(grid[i]), float(grid[j])), kappa
-    return best
-
-
-def oof_kappa(scores: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> float:
-    """Quadratic weighted kappa on three labels, cut points chosen on the other folds."""
-    from sklearn.model_selection import GroupKFold
-
-    predicted = np.zeros(len(scores), dtype=int)
-    for train, test in GroupKFold(FOLDS).split(scores, labels, groups):
-        low, high = _best_cuts(scores[train], labels[train])
-        predicted[test] = (scores[test] >= low).astype(int) + (scores[test] >= high)
-    return quadratic_kappa(labels, predicted, [0, 1, 2])
-
-
-def figures(name: str, scores: np.ndarray, rows: list[dict]) -> dict[str, float]:
-    groups = np.array([row["rid"] for row in rows])
-    human = np.array([row["human"] for row in rows])
-    if name == "saf":
-        labels = np.array([row["label3"] for row in rows])
-        return {"pearson": pearson(human, scores), "qwk": oof_kappa(scores, labels, groups)}
-    labels = human.astype(int)
-    return {"roc_auc": roc_auc(labels, scores), "accuracy": oof_accuracy(scores, labels, groups)}
-
-
-# -- calibration on a marked sample -----------------------------------------------------
-def calibration_split(rows: list[dict], size: int = CALIBRATION_SAMPLE, seed: int = SEED):
-    """Per question, ``size`` answers drawn at random to calibrate on; the rest to report."""
-    rng = random.Random(seed)
-    by_question: dict[str, list[int]] = {}
-    for i, row in enumerate(rows):
-        by_question.setdefault(row["rid"], []).append(i)
-    sample = set()
-    for indices in by_question.values():
-        sample.update(rng.sample(indices, min(size, len(indices) // 2)))
-    held_out = [i for i in range(len(rows)) if i not in sample]
-    return sorted(sample), held_out
-
-
-def calibrated_scores(name: str, rubrics: list, rows: list[dict], sample: list[int],
-                      nlp, settings=None) -> tuple[np.ndarray, Checker]:
-    from essaycheck.calibration import MarkedItem, calibrate_rubrics
-
-    checker = Checker(rubrics, nlp=nlp, settings=settings).fit()
-    marked = [MarkedItem(rows[i]["rid"], rows[i]["student_answer"],
-                         rows[i]["human"] * checker.rubric(rows[i]["rid"]).max_score)
-              for i in sample]
-    outcome = calibrate_rubrics(checker, marked)  # as `essaycheck calibrate` does it
-    calibrated = Checker(outcome.rubrics, nlp=nlp, settings=settings).fit()
-    scores, _ = essaycheck_scores(calibrated, rows)
-    return scores, calibrated
-
-
 # -- the report -------------------------------------------------------------------------
 METRIC_NAMES = {"roc_auc": "2-way ROC AUC", "accuracy": "2-way accuracy (OOF threshold)",
                 "pearson": "Pearson r", "qwk": "QWK, 3 labels (OOF cuts)"}
-DISPLAY = {"scientsbank": "SciEntsBank", "beetle": "Beetle", "saf": "SAF (en)"}
 
 
 def run(data_dir: Path, names: list[str], calibrated: bool = True, quiet: bool = False,
@@ -255,7 +91,7 @@ def run(data_dir: Path, names: list[str], calibrated: bool = True, quiet: bool =
     report = {"datasets": {}, "settings": overrides or "MatchSettings() defaults"}
     # The strength's weights (matching.STRENGTH_WEIGHTS) were chosen on these rows; so that no
     # figure rests on weights fitted to the answers it reports, the same choice is also made
-    # out of fold (scripts/fit_strength.py: GroupKFold by question over the sets pooled).
+    # out of fold (strength.py, as fit_strength.py: GroupKFold by question over the sets pooled).
     out_of_fold = set(names) == set(DATASETS) and not overrides and alternatives
     collected = {}
     for name in names:
@@ -265,10 +101,8 @@ def run(data_dir: Path, names: list[str], calibrated: bool = True, quiet: bool =
         checker = Checker(rubrics, nlp=nlp, settings=settings).fit()
         scores, marks = essaycheck_scores(checker, rows)
         if out_of_fold:
-            import fit_strength
-
-            collected[name] = fit_strength.collect(data_dir, name, nlp, rows=rows,
-                                                   checker=checker)[0]
+            collected[name] = strength.collect(data_dir, name, nlp, rows=rows,
+                                               checker=checker)[0]
         base = baseline_scores(rows)
         entry = {"rows": len(rows), "questions": len(rubrics),
                  "points_per_rubric": round(float(np.mean([len(r.points) for r in rubrics])), 2),
@@ -292,14 +126,12 @@ def run(data_dir: Path, names: list[str], calibrated: bool = True, quiet: bool =
             print(f"[{name}: {len(rows)} answers, {len(rubrics)} questions, "
                   f"{entry['seconds']} s]", file=sys.stderr)
     if out_of_fold:
-        import fit_strength
-
         started = time.time()
-        oof, chosen = fit_strength.out_of_fold(collected, fit_strength.grid(),
-                                               fit_strength.folds(collected))
+        oof, chosen = strength.out_of_fold(collected, strength.grid(), strength.folds(collected))
         for name, c in collected.items():
             report["datasets"][name]["weights_out_of_fold"] = figures(name, oof[name], c.rows)
-        report["weights_out_of_fold"] = [dict(zip(fit_strength.FEATURES, w)) for w in chosen]
+        report["weights_out_of_fold"] = [dict(zip(strength.FEATURES, w, strict=True))
+                                         for w in chosen]
         if not quiet:
             print(f"[weights chosen out of fold: {time.time() - started:.1f} s]",
                   file=sys.stderr)

@@ -18,8 +18,9 @@ see ``essaycheck.matching``). This script chooses the weights from the human-mar
   out by data set, with its own drop-one ablation.
 
 Drafted rubrics, default settings and the vectorisers fitted on each rubric, exactly as
-``scripts/eval_report.py``. Nothing here runs inside essaycheck: the chosen weights are copied
-into ``matching.STRENGTH_WEIGHTS`` as constants; ``--check`` fails if they differ.
+``scripts/eval_report.py`` (both take the data sets from ``evalsets.py``; the evidence and its
+vectorised scores are ``strength.py``). Nothing here runs inside essaycheck: the chosen weights
+are copied into ``matching.STRENGTH_WEIGHTS`` as constants; ``--check`` fails if they differ.
 
     python scripts/fit_strength.py              # figures and the constants (about 30 s)
     python scripts/fit_strength.py --check      # exit 1 if matching.py holds other weights
@@ -34,143 +35,30 @@ import json
 import math
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import evalsets
 import numpy as np
+from evalsets import FOLDS
+from strength import (
+    FEATURES,
+    STEP,
+    Collected,
+    answer_scores,
+    choose,
+    collect,
+    folds,
+    grid,
+    instance_strengths,
+    out_of_fold,
+    scores_for,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import eval_report as E  # noqa: E402
-from essaycheck.analysis import Analyzer, build_pipeline, clean_answer  # noqa: E402
-from essaycheck.checker import Checker  # noqa: E402
-from essaycheck.errors import EssaycheckError  # noqa: E402
-from essaycheck.evaluation import credit, pearson, roc_auc  # noqa: E402
-from essaycheck.matching import (  # noqa: E402
-    NEGATED, STRENGTH_WEIGHTS, MatchSettings, _segments, token_features)
-
-FOLDS = 5
-STEP = 0.05
-FEATURES = tuple(name for name, _ in STRENGTH_WEIGHTS)  # coverage, recall, char_recall
-
-
-# -- evidence -----------------------------------------------------------------------------
-@dataclass
-class Collected:
-    """Every (answer, point, wording, segment) instance of one data set, as flat arrays."""
-
-    name: str
-    rows: list[dict]
-    evidence: np.ndarray  # instances x 3: coverage, recall, char_recall
-    own: np.ndarray  # any of the point's own words or keywords there
-    listed: np.ndarray
-    grouped: np.ndarray
-    bag: np.ndarray  # instance -> (answer, point) bag
-    bag_row: np.ndarray  # bag -> row
-    bag_weight: np.ndarray  # bag -> point weight
-    bag_points: np.ndarray  # bag -> number of points of its rubric
-    bag_start: np.ndarray  # first instance of each bag (instances are grouped by bag)
-    extra: dict[str, np.ndarray] = field(default_factory=dict)  # --logistic features
-
-
-def collect(data_dir: Path, name: str, nlp, settings: MatchSettings | None = None,
-            logistic: bool = False, rows: list[dict] | None = None,
-            checker: Checker | None = None) -> tuple[Collected, Checker]:
-    """Draft the rubrics as eval_report does (or take its ``rows`` and fitted ``checker``) and
-    gather every instance's evidence."""
-    analyzer = Analyzer(nlp)
-    if rows is None or checker is None:
-        rows = E.load(data_dir, name)
-        rubrics = E.build_rubrics(rows, analyzer, name)
-        checker = Checker(rubrics, nlp=nlp, settings=settings).fit()
-    evidence, own, listed, grouped, bag = [], [], [], [], []
-    bag_row, bag_weight, bag_points, bag_start = [], [], [], []
-    extra: dict[str, list] = {}
-    forms_cache: dict[str, list] = {}
-
-    def texts():
-        for i, row in enumerate(rows):
-            try:
-                yield clean_answer(row["student_answer"]), i
-            except EssaycheckError:
-                continue
-
-    for analysis, i in analyzer.analyse_many(texts()):
-        rubric = checker.rubric(rows[i]["rid"])
-        matcher = checker.matchers_[rubric.id]
-        if logistic:
-            more = _logistic_features(matcher, rubric, analysis, analyzer, forms_cache)
-        for p, point_rows in enumerate(matcher.evidence(analysis)):
-            bag_start.append(len(evidence))
-            if not point_rows:  # no words at all: one instance with no evidence
-                point_rows = [(0.0, 0.0, 0.0, False, False, True, 1)]
-            for k, (coverage, recall, char, has_own, is_listed, has_groups, _) in \
-                    enumerate(point_rows):
-                evidence.append((coverage, recall, char))
-                own.append(has_own)
-                listed.append(is_listed)
-                grouped.append(has_groups)
-                bag.append(len(bag_row))
-                if logistic:
-                    for key, values in more[p][k].items():
-                        extra.setdefault(key, []).append(values)
-            bag_row.append(i)
-            bag_weight.append(rubric.points[p].weight)
-            bag_points.append(len(rubric.points))
-    return Collected(
-        name, rows, np.array(evidence, dtype=float).reshape(-1, 3), np.array(own, bool),
-        np.array(listed, bool), np.array(grouped, bool), np.array(bag, int),
-        np.array(bag_row, int), np.array(bag_weight, float), np.array(bag_points, int),
-        np.array(bag_start, int), {k: np.array(v, float) for k, v in extra.items()}), checker
-
-
-# -- scores -------------------------------------------------------------------------------
-def scaled(values: np.ndarray, covered: float, partial: float) -> np.ndarray:
-    """``evaluation.scaled_confidence``, vectorised."""
-    v = np.clip(values, 0.0, 1.0)
-    partial = min(max(partial, 1e-6), covered)
-    return np.where(v < partial, v / partial / 3,
-                    np.where(v < covered,
-                             1 / 3 + (v - partial) / max(covered - partial, 1e-6) / 3,
-                             2 / 3 + (v - covered) / max(1 - covered, 1e-6) / 3))
-
-
-def instance_strengths(c: Collected, weights, partial: float, question_cap: bool = True
-                       ) -> np.ndarray:
-    """``matching.combine`` for every instance at once."""
-    wc, wr, wg = weights
-    coverage, recall, char = c.evidence.T
-    rest = wr + wg
-    ungrouped = (wr * recall + wg * char) / rest if rest else recall
-    s = np.where(c.grouped, wc * coverage + wr * recall + wg * char, ungrouped)
-    if question_cap:
-        s = np.where(c.own, s, np.minimum(s, partial / 2))
-    return s
-
-
-def answer_scores(c: Collected, s: np.ndarray, covered: float = 0.5, partial: float = 0.28,
-                  list_cap: bool = True) -> np.ndarray:
-    """``evaluation.credit`` of every answer from its instances' strengths ``s``."""
-    if list_cap:
-        s = np.where(c.listed, np.minimum(s, covered - 1e-6), s)
-    if not len(s):
-        return np.zeros(len(c.rows))
-    best = np.maximum.reduceat(s, c.bag_start)
-    # rounded as PointMatch rounds it (Python's round, not numpy's; to 1e-9 first, as the
-    # decision is, so that float noise cannot tip a tie at the third decimal)
-    confidence = np.array([round(min(1.0, max(0.0, round(x, 9))), 3) for x in best.tolist()])
-    credit_ = c.bag_weight * scaled(confidence, covered, partial)
-    total = np.bincount(c.bag_row, credit_, minlength=len(c.rows))
-    weight = np.bincount(c.bag_row, c.bag_weight, minlength=len(c.rows))
-    return np.divide(total, weight, out=np.zeros(len(c.rows)), where=weight > 0)
-
-
-def scores_for(c: Collected, weights, covered=0.5, partial=0.28, question_cap=True,
-               list_cap=True) -> np.ndarray:
-    return answer_scores(c, instance_strengths(c, weights, partial, question_cap), covered,
-                         partial, list_cap)
+from essaycheck.analysis import build_pipeline
+from essaycheck.checker import Checker
+from essaycheck.errors import EssaycheckError
+from essaycheck.evaluation import credit
+from essaycheck.matching import NEGATED, STRENGTH_WEIGHTS, MatchSettings, _segments, token_features
 
 
 def self_check(c: Collected, checker: Checker, sample: int = 300) -> float:
@@ -189,70 +77,6 @@ def self_check(c: Collected, checker: Checker, sample: int = 300) -> float:
     return worst
 
 
-# -- choosing weights ---------------------------------------------------------------------
-def grid(coverage_min: float = 0.5, fixed: dict | None = None) -> list[tuple[float, ...]]:
-    """Weights (coverage, recall, char_recall) on a 0.05 grid, summing to 1."""
-    steps = int(round(1 / STEP))
-    out = []
-    for c in range(steps + 1):
-        for r in range(steps + 1 - c):
-            w = (round(c * STEP, 2), round(r * STEP, 2), round((steps - c - r) * STEP, 2))
-            if w[0] + 1e-9 < coverage_min:
-                continue
-            if fixed and any(abs(w[FEATURES.index(k)] - v) > 1e-9 for k, v in fixed.items()):
-                continue
-            out.append(w)
-    return out
-
-
-def metric(name: str, rows: list[dict], scores: np.ndarray, mask: np.ndarray) -> float:
-    """The selection metric of one set: ROC AUC (2-way sets) or Pearson r (SAF)."""
-    human = np.array([row["human"] for row in rows])[mask]
-    if name == "saf":
-        return pearson(human, scores[mask])
-    return roc_auc(human.astype(int), scores[mask])
-
-
-def choose(sets: dict[str, Collected], candidates, masks: dict[str, np.ndarray],
-           **options) -> tuple[tuple[float, ...], float]:
-    """The candidate weights with the best mean metric over the masked rows of the sets."""
-    best = None
-    for weights in candidates:
-        values = [metric(n, c.rows, scores_for(c, weights, **options), masks[n])
-                  for n, c in sets.items() if masks[n].any()]
-        values = [v for v in values if math.isfinite(v)]
-        value = float(np.mean(values)) if values else -math.inf
-        if best is None or value > best[1] + 1e-12:
-            best = (weights, value)
-    return best
-
-
-def folds(sets: dict[str, Collected]) -> dict[str, np.ndarray]:
-    """Each row's fold: 5-fold GroupKFold over every question of every set."""
-    from sklearn.model_selection import GroupKFold
-
-    groups = sorted({f"{n}:{row['rid']}" for n, c in sets.items() for row in c.rows})
-    fold_of = {}
-    for k, (_, test) in enumerate(GroupKFold(FOLDS).split(groups, groups=groups)):
-        for index in test:
-            fold_of[groups[index]] = k
-    return {n: np.array([fold_of[f"{n}:{row['rid']}"] for row in c.rows])
-            for n, c in sets.items()}
-
-
-def out_of_fold(sets, candidates, fold, **options) -> tuple[dict, list]:
-    """Scores of every answer with weights chosen on the other folds' questions."""
-    scores = {n: np.zeros(len(c.rows)) for n, c in sets.items()}
-    chosen = []
-    for k in range(FOLDS):
-        weights, _ = choose(sets, candidates, {n: fold[n] != k for n in sets}, **options)
-        chosen.append(weights)
-        for n, c in sets.items():
-            test = fold[n] == k
-            scores[n][test] = scores_for(c, weights, **options)[test]
-    return scores, chosen
-
-
 def leave_one_out(sets, candidates, **options) -> tuple[dict, dict]:
     """Scores of each set with weights chosen on the other sets."""
     scores, chosen = {}, {}
@@ -267,7 +91,7 @@ def leave_one_out(sets, candidates, **options) -> tuple[dict, dict]:
 
 
 def figures_of(sets, scores) -> dict[str, dict[str, float]]:
-    return {n: E.figures(n, scores[n], c.rows) for n, c in sets.items()}
+    return {n: evalsets.figures(n, scores[n], c.rows) for n, c in sets.items()}
 
 
 def reliability(sets, weights) -> list[dict]:
@@ -323,7 +147,7 @@ def _logistic_features(matcher, rubric, analysis, analyzer, cache) -> list[list[
     wordings = cache[rubric.id]
     ranges = _segments(analysis, matcher.settings_.window)
     spelled = [matcher._spell(lemma) if content else lemma
-               for lemma, content in zip(analysis.lemmas, analysis.content)]
+               for lemma, content in zip(analysis.lemmas, analysis.content, strict=True)]
     whole = matcher.evidence(analysis, [(0, len(analysis.sentences))]) \
         if analysis.sentences else None
     content = [spelled[i] for i in range(len(analysis)) if analysis.content[i]]
@@ -341,12 +165,12 @@ def _logistic_features(matcher, rubric, analysis, analyzer, cache) -> list[list[
     whole_vector = _vector(matcher, token_features(analysis, 0, len(analysis), matcher.demoted_,
                                                    matcher._spell))
     out = []
-    for p, (point, forms) in enumerate(zip(matcher.points_, wordings)):
+    for p, (point, forms) in enumerate(zip(matcher.points_, wordings, strict=True)):
         rows = []
-        for f, (form, form_vector) in enumerate(zip(point.forms, forms)):
+        for f, (form, form_vector) in enumerate(zip(point.forms, forms, strict=True)):
             w_cov, w_rec, w_char = whole[p][f][:3] if whole is not None else (0.0, 0.0, 0.0)
             w_cos = _cosine(form_vector, whole_vector)
-            for vector, precision, words in zip(vectors, precisions, unigrams):
+            for vector, precision, words in zip(vectors, precisions, unigrams, strict=True):
                 flipped = sum(1 for w, _, _ in form.words if w not in words and (
                     w.removeprefix(NEGATED) if w.startswith(NEGATED) else NEGATED + w)
                     in words)
@@ -382,7 +206,7 @@ def _fit_logistic(sets, names, masks, shipped):
             continue
         ends = np.r_[c.bag_start[1:], len(s)]
         pick = np.array([start + int(np.argmax(s[start:end]))
-                         for start, end in zip(c.bag_start, ends)])[keep]
+                         for start, end in zip(c.bag_start, ends, strict=True)])[keep]
         x = _design(c, names)[pick]
         y = np.array([row["human"] for row in c.rows])[c.bag_row[keep]]
         weight = np.full(len(y), 1.0 / len(y))
@@ -421,15 +245,15 @@ def logistic_experiment(sets, fold, shipped, names=LOGISTIC_FEATURES) -> dict:
     for held in sets:
         model = _fit_logistic(sets, names, {n: np.full(len(c.rows), n != held)
                                             for n, c in sets.items()}, shipped)
-        report["leave_one_out"][held] = E.figures(
+        report["leave_one_out"][held] = evalsets.figures(
             held, _logistic_scores(sets[held], names, model), sets[held].rows)
     model = _fit_logistic(sets, names, {n: np.ones(len(c.rows), bool)
                                         for n, c in sets.items()}, shipped)
-    report["coefficients"] = dict(zip(names, np.round(model[0], 3).tolist()))
+    report["coefficients"] = dict(zip(names, np.round(model[0], 3).tolist(), strict=True))
     report["intercept"] = round(model[1], 3)
     # what the fitted probability says about an answer with nothing of the point's own
     p0 = []
-    for n, c in sets.items():
+    for c in sets.values():
         p = 1 / (1 + np.exp(-(_design(c, names) @ model[0] + model[1])))
         none = (c.evidence.sum(1) == 0)
         if none.any():
@@ -445,9 +269,10 @@ def run(data_dir: Path, logistic: bool = False, stems_ablation: bool = True,
         quiet: bool = False) -> dict:
     nlp = build_pipeline()
     sets, checkers = {}, {}
-    for name in E.DATASETS:
+    for name in evalsets.DATASETS:
         started = time.time()
-        sets[name], checkers[name] = collect(data_dir, name, nlp, logistic=logistic)
+        sets[name], checkers[name] = collect(
+            data_dir, name, nlp, extra_features=_logistic_features if logistic else None)
         if not quiet:
             print(f"[{name}: {len(sets[name].rows)} answers, {len(sets[name].bag)} instances, "
                   f"{time.time() - started:.1f} s]", file=sys.stderr)
@@ -458,17 +283,18 @@ def run(data_dir: Path, logistic: bool = False, stems_ablation: bool = True,
     shipped = tuple(w for _, w in STRENGTH_WEIGHTS)
     report = {
         "family": f"{len(family)} weightings: step {STEP}, summing to 1, coverage >= 0.5",
-        "weights": dict(zip(FEATURES, final)), "criterion_all_rows": value,
+        "weights": dict(zip(FEATURES, final, strict=True)), "criterion_all_rows": value,
         "shipped": dict(STRENGTH_WEIGHTS), "matches_shipped": final == shipped,
         "self_check_max_difference": max(self_check(sets[n], checkers[n]) for n in sets),
         "in_sample": figures_of(sets, {n: scores_for(c, final) for n, c in sets.items()}),
     }
     scores, chosen = out_of_fold(sets, family, fold)
     report["out_of_fold"] = figures_of(sets, scores)
-    report["out_of_fold_weights"] = [dict(zip(FEATURES, w)) for w in chosen]
+    report["out_of_fold_weights"] = [dict(zip(FEATURES, w, strict=True)) for w in chosen]
     scores, chosen = leave_one_out(sets, family)
     report["leave_one_out"] = figures_of(sets, scores)
-    report["leave_one_out_weights"] = {n: dict(zip(FEATURES, w)) for n, w in chosen.items()}
+    report["leave_one_out_weights"] = {n: dict(zip(FEATURES, w, strict=True))
+                                       for n, w in chosen.items()}
     ablations = {
         "without char_recall": (grid(fixed={"char_recall": 0.0}), {}),
         "without recall": (grid(fixed={"recall": 0.0}), {}),
@@ -481,12 +307,13 @@ def run(data_dir: Path, logistic: bool = False, stems_ablation: bool = True,
     for label, (candidates, options) in ablations.items():
         scores, chosen = out_of_fold(sets, candidates, fold, **options)
         report["ablation"][label] = {"figures": figures_of(sets, scores),
-                                     "weights": dict(zip(FEATURES, chosen[0]))}
+                                     "weights": dict(zip(FEATURES, chosen[0], strict=True))}
     if stems_ablation:
         plain = {n: collect(data_dir, n, nlp, MatchSettings(stems=False))[0] for n in sets}
         scores, chosen = out_of_fold(plain, family, fold)
-        report["ablation"]["without stems"] = {"figures": figures_of(plain, scores),
-                                               "weights": dict(zip(FEATURES, chosen[0]))}
+        report["ablation"]["without stems"] = {
+            "figures": figures_of(plain, scores),
+            "weights": dict(zip(FEATURES, chosen[0], strict=True))}
     report["reliability"] = reliability(sets, final)
     if logistic:
         report["logistic"] = logistic_experiment(sets, fold, shipped)
@@ -540,7 +367,7 @@ def text(report: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=E.DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, default=evalsets.DEFAULT_DATA)
     parser.add_argument("--check", action="store_true",
                         help="exit 1 unless the weights chosen equal matching.STRENGTH_WEIGHTS")
     parser.add_argument("--logistic", action="store_true",
@@ -549,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip the ablation that needs a second pass without stems")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    missing = [f for f in E.DATASETS.values() if not (args.data / f).exists()]
+    missing = [f for f in evalsets.DATASETS.values() if not (args.data / f).exists()]
     if missing:
         print(f"Error: {args.data} lacks {', '.join(missing)}", file=sys.stderr)
         return 2

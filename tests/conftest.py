@@ -32,3 +32,13 @@ def checker(nlp):
     from essaycheck.loader import load_directory
 
     return Checker(load_directory(RUBRIC_DIR), nlp=nlp).fit()
+
+
+@pytest.fixture
+def script(monkeypatch):
+    """``script("NAME")`` imports scripts/NAME.py as ``python scripts/NAME.py`` runs it: with
+    scripts/ on the path, so that it finds the modules it shares with the other scripts."""
+    import importlib
+
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    return importlib.import_module

@@ -272,16 +272,9 @@ def _small_eval_data(tmp_path):
                               "answer_id"], saf)
 
 
-def test_eval_report_prints_the_table_on_small_data(tmp_path, capsys):
-    import importlib.util
-
-    from .conftest import ROOT
-
+def test_eval_report_prints_the_table_on_small_data(tmp_path, capsys, script):
     _small_eval_data(tmp_path)
-    spec = importlib.util.spec_from_file_location("eval_report",
-                                                  ROOT / "scripts" / "eval_report.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = script("eval_report")
     record = tmp_path / "ACCURACY.md"
     record.write_text("# Figures\n\n<!-- eval-report:begin -->\nstale figures\n<!-- eval-report:end -->\n"
                       "after\n", encoding="utf-8")
@@ -299,32 +292,21 @@ def test_eval_report_prints_the_table_on_small_data(tmp_path, capsys):
     assert module.main(["--data", str(tmp_path / "missing")]) == 2
 
 
-def _script(name):
-    import importlib.util
-
-    from .conftest import ROOT
-
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_fit_strength_scores_answers_as_the_checker_does(tmp_path, nlp):
+def test_fit_strength_scores_answers_as_the_checker_does(tmp_path, nlp, script):
     _small_eval_data(tmp_path)
-    fit = _script("fit_strength")
+    fit, strength = script("fit_strength"), script("strength")
     sets, checkers = {}, {}
     for name in ("scientsbank", "beetle", "saf"):
-        sets[name], checkers[name] = fit.collect(tmp_path, name, nlp)
+        sets[name], checkers[name] = strength.collect(tmp_path, name, nlp)
         # its vectorised scores are evaluation.credit of Checker.check, exactly
         assert fit.self_check(sets[name], checkers[name]) < 1e-12
-    family = fit.grid()
+    family = strength.grid()
     assert all(abs(sum(w) - 1) < 1e-9 and w[0] >= 0.5 for w in family)
     from essaycheck.matching import STRENGTH_WEIGHTS
 
     assert tuple(w for _, w in STRENGTH_WEIGHTS) in family
     # out of fold: each question is scored with weights chosen without it
-    fold = fit.folds(sets)
-    scores, chosen = fit.out_of_fold(sets, family, fold)
-    assert len(chosen) == fit.FOLDS and all(w in family for w in chosen)
+    fold = strength.folds(sets)
+    scores, chosen = strength.out_of_fold(sets, family, fold)
+    assert len(chosen) == strength.FOLDS and all(w in family for w in chosen)
     assert {n: len(s) for n, s in scores.items()} == {n: 36 for n in sets}
