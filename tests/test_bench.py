@@ -1,9 +1,9 @@
-"""Smoke tests for the benchmark script (scripts/bench.py): its synthetic class is the
-advertised mix, the same on every run, and a quick run of parts (a) and (b) works."""
+"""Smoke tests for the benchmark (scripts/bench.py and its modules): its synthetic class
+(scripts/bench_data.py) is the advertised mix, the same on every run, and a quick run of parts
+(a) and (b) works."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from collections import Counter
@@ -15,17 +15,13 @@ from .conftest import ROOT
 BENCH = ROOT / "scripts" / "bench.py"
 
 
-@pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("essaycheck_bench", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+@pytest.fixture
+def bench(script):
+    """scripts/bench_data.py: the synthetic class."""
+    return script("bench_data")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def sources(bench):
     return bench.load_sources()
 
