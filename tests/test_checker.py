@@ -287,7 +287,7 @@ def test_an_unfitted_matcher_says_to_call_fit(analyzer):
                 lambda: unfitted.thresholds, lambda: unfitted.fitted_settings,
                 lambda: unfitted.question_words, lambda: unfitted.vocabulary,
                 lambda: unfitted.wordings, lambda: unfitted.term_idf("party"),
-                lambda: unfitted.spell("partie")):
+                lambda: unfitted.spell("partie"), lambda: unfitted.question_overlap([])):
         with pytest.raises(NotFittedError) as info:
             use()
         assert str(info.value) == "this PointMatcher is not fitted yet: call fit() before using it"

@@ -248,3 +248,25 @@ def test_the_web_app_uses_one_blas_thread(checker):
     create_app(checker=checker)
     assert all(info["num_threads"] == 1 for info in threadpool_info()
                if info["user_api"] == "blas")
+
+
+def test_question_overlap_is_the_share_of_the_question_words(checker):
+    matcher = checker.matcher("secret-speech-1956")
+    asked = sorted(matcher.question_words)[:2]
+    assert matcher.question_overlap([]) == 0.0
+    assert matcher.question_overlap(asked + ["zebra", "zebra"]) == 0.5
+    assert matcher.question_overlap(iter(asked)) == 1.0  # any iterable, read once
+    analysis = checker.analyzer.analyse("Why did Khrushchev give the secret speech?")
+    content = [lemma for lemma, c in zip(analysis.lemmas, analysis.content, strict=True) if c]
+    assert matcher.question_overlap(content) == 1.0
+
+
+def test_default_thresholds_are_the_settings_and_the_credit_defaults():
+    import inspect
+
+    from essaycheck.evaluation import credit
+    from essaycheck.matching import DEFAULT_THRESHOLDS
+
+    assert (MatchSettings().covered, MatchSettings().partial) == DEFAULT_THRESHOLDS
+    defaults = inspect.signature(credit).parameters
+    assert (defaults["covered"].default, defaults["partial"].default) == DEFAULT_THRESHOLDS

@@ -130,6 +130,5 @@ class Checker:
     def _result(self, rubric: Rubric, analysis: Analysis, answer: str) -> CheckResult:
         matcher = self.matchers_[rubric.id]
         matches = matcher.match(analysis)
-        content = list(compress(analysis.lemmas, analysis.content))
-        overlap = sum(map(matcher.demoted_.__contains__, content)) / max(1, len(content))
+        overlap = matcher.question_overlap(compress(analysis.lemmas, analysis.content))
         return build_result(rubric, matches, analysis, overlap, count_words(answer))

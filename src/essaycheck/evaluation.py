@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .matching import DEFAULT_THRESHOLDS
 from .results import COVERED, PARTIAL, CheckResult
 
 NAN = float("nan")
@@ -174,7 +175,8 @@ def format_figure(value: float, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
-def credit(result: CheckResult, covered: float = 0.5, partial: float = 0.28,
+def credit(result: CheckResult, covered: float = DEFAULT_THRESHOLDS[0],
+           partial: float = DEFAULT_THRESHOLDS[1],
            shift: float = 0.0) -> float:
     """A continuous score from 0 to 1 for one answer: the weighted mean over points of each
     point's confidence, mapped so that the partial and covered thresholds fall at 1/3 and 2/3

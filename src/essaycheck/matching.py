@@ -36,6 +36,7 @@ import functools
 import math
 import operator
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import NamedTuple
@@ -131,14 +132,19 @@ def _char_ngrams(words) -> list[str]:
     return grams
 
 
+#: The default (covered, partial) strength thresholds: a point counts as covered from the
+#: first, as partly made from the second, unless a rubric's calibrated thresholds say otherwise.
+DEFAULT_THRESHOLDS = (0.5, 0.28)
+
+
 @dataclass(frozen=True)
 class MatchSettings:
     """Tunable settings of the matcher; the defaults are meant to serve any rubric."""
 
     #: strength at or above which a point counts as covered
-    covered: float = 0.5
+    covered: float = DEFAULT_THRESHOLDS[0]
     #: strength at or above which a point counts as partly made
-    partial: float = 0.28
+    partial: float = DEFAULT_THRESHOLDS[1]
     #: weight of keyword-group coverage in the strength (``STRENGTH_WEIGHTS``)
     coverage_weight: float = _WEIGHTS["coverage"]
     #: weight of the recall of the point's content words
@@ -413,6 +419,13 @@ class PointMatcher:
         """Per point, in rubric order, its wordings: its text, then its ``accept`` wordings."""
         check_is_fitted(self, "index_")
         return tuple(tuple(point.forms) for point in self.points_)
+
+    def question_overlap(self, content_lemmas: Iterable[str]) -> float:
+        """The share of an answer's content lemmas that are the question's own words (0 for
+        an answer without any)."""
+        check_is_fitted(self, "index_")
+        lemmas = list(content_lemmas)
+        return sum(map(self.demoted_.__contains__, lemmas)) / max(1, len(lemmas))
 
     def term_idf(self, term: str) -> float:
         """A term's IDF over the rubric's texts; a term they never use gets the highest."""
