@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from essaycheck import MAX_ANSWER_CHARS, MAX_ANSWER_WORDS
+from essaycheck.resources import web_dir
 from essaycheck.results import PointResult, Span
-from essaycheck.web import MAX_CONTENT_LENGTH, Segment, create_app, highlight_segments, web_dir
+from essaycheck.web import MAX_CONTENT_LENGTH, Segment, create_app, highlight_segments
 
 from .conftest import RUBRIC_DIR
 

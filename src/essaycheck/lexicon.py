@@ -26,9 +26,10 @@ from __future__ import annotations
 import gzip
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
-TABLE_RESOURCE = "data/lexicon.tsv.gz"
+from .resources import data_file
+
+TABLE_RESOURCE = "lexicon.tsv.gz"
 FORMAT_VERSION = 1
 SCALE = 10_000
 #: score factor for hypernyms and similar-to words, which a student uses less often in place
@@ -219,7 +220,7 @@ def _ranked(scores: dict[str, float], min_score: float) -> list[tuple[str, float
 
 def read_table() -> str:
     """The packaged table's text (the only file this module opens)."""
-    data = resources.files("essaycheck").joinpath(TABLE_RESOURCE).read_bytes()
+    data = data_file(TABLE_RESOURCE).read_bytes()
     return gzip.decompress(data).decode("utf-8")
 
 

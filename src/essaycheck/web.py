@@ -5,8 +5,8 @@ Each view parses its input, calls the core once, renders, and turns the core's
 student's text: answers live only in the request and the response.
 
 ``create_app`` builds the ``Checker`` once per process and keeps it in
-``app.extensions["essaycheck"]``. Templates and static files live in the top-level ``web/``
-folder (override with the ``ESSAYCHECK_WEB_DIR`` environment variable).
+``app.extensions["essaycheck"]``. Templates and static files are found by ``resources``
+(the checkout's top-level ``web/`` folder, or its copy in the wheel).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from .analysis import MAX_ANSWER_CHARS, MAX_ANSWER_WORDS
 from .errors import AnswerError, AnswerTooLongError, EssaycheckError, UnknownQuestionError
 from .matching import limit_blas_threads
+from .resources import static_dir, templates_dir
 from .results import COVERED, PARTIAL, CheckResult, PointResult
 
 #: Largest request body accepted, in bytes. Generous enough for any answer within the
@@ -56,19 +57,12 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(api)  # JSON-only and stateless: no cookies are read, so nothing to forge
 
 
-def web_dir() -> Path:
-    """The folder holding ``templates/`` and ``static/``."""
-    override = os.environ.get("ESSAYCHECK_WEB_DIR")
-    return Path(override) if override else Path(__file__).resolve().parents[2] / "web"
-
-
 def create_app(checker: Any = None, rubrics_dir: str | Path = "rubric",
                config: dict | None = None) -> Flask:
     """The WSGI app. Pass a fitted ``Checker``, or it is built here from ``rubrics_dir``."""
     limit_blas_threads()
-    folder = web_dir()
-    app = Flask(__name__, template_folder=str(folder / "templates"),
-                static_folder=str(folder / "static"), static_url_path="/static")
+    app = Flask(__name__, template_folder=str(templates_dir()),
+                static_folder=str(static_dir()), static_url_path="/static")
     app.config.update(
         SECRET_KEY=os.environ.get("ESSAYCHECK_SECRET_KEY") or secrets.token_hex(32),
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,

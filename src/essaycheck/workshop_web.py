@@ -36,8 +36,9 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .errors import RubricError
 from .matching import limit_blas_threads
+from .resources import static_dir, templates_dir
 from .rubric import ID_PATTERN
-from .web import SECURITY_HEADERS, highlight_segments, json_type, web_dir
+from .web import SECURITY_HEADERS, highlight_segments, json_type
 from .workshop import (
     MAX_SAMPLES,
     SampleError,
@@ -81,9 +82,8 @@ def create_workshop_app(rubrics_dir: str | Path = "rubric", checker: Any = None,
     ``Checker`` to reuse its spaCy pipeline, and ``token`` to fix the access token (default:
     a random one, in ``app.extensions["workshop"].token``)."""
     limit_blas_threads()
-    folder = web_dir()
-    app = Flask(__name__, template_folder=str(folder / "templates"),
-                static_folder=str(folder / "static"), static_url_path="/static")
+    app = Flask(__name__, template_folder=str(templates_dir()),
+                static_folder=str(static_dir()), static_url_path="/static")
     app.config.update(
         SECRET_KEY=secrets.token_hex(32),
         MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
