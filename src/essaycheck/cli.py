@@ -20,10 +20,32 @@ from .matching import limit_blas_threads
 
 DEFAULT_RUBRICS = "rubric"
 
+
+def _default_rubrics(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """``--rubrics`` as given, else ./rubric or the shipped rubrics, saying which on stderr
+    (unless the command was given --quiet)."""
+    if value is not None:
+        return value
+    from .resources import LOCAL_RUBRICS, default_rubrics_dir
+
+    folder = default_rubrics_dir()
+    if not ctx.params.get("quiet"):
+        which = (f"using the rubrics in ./{LOCAL_RUBRICS}" if folder == LOCAL_RUBRICS else
+                 f"no ./{LOCAL_RUBRICS} folder here, so using the shipped rubrics in {folder}")
+        click.echo(f"essaycheck: {which} (--rubrics DIR for others)", err=True)
+    return folder
+
+
 rubrics_option = click.option(
-    "--rubrics", "rubrics_dir", default=DEFAULT_RUBRICS, show_default=True,
+    "--rubrics", "rubrics_dir", default=None, callback=_default_rubrics,
+    show_default="./rubric if it exists, else the shipped rubrics",
     type=click.Path(file_okay=True, dir_okay=True, path_type=Path),
     help="Folder of rubric .yaml files.")
+#: calibrate rewrites rubric files, so it never falls back to the shipped (installed) ones.
+writable_rubrics_option = click.option(
+    "--rubrics", "rubrics_dir", default=DEFAULT_RUBRICS, show_default=True,
+    type=click.Path(file_okay=True, dir_okay=True, path_type=Path),
+    help="Folder of rubric .yaml files to calibrate.")
 pipeline_option = click.option(
     "--pipeline", default=None, envvar="ESSAYCHECK_PIPELINE",
     help="spaCy pipeline: 'blank:en' (default, no download) or an installed one such as "
@@ -382,7 +404,9 @@ def _check_targets(answers: Path, output: Path, report: Path | None, force: bool
 @click.option("--encoding", default="utf-8", show_default=True,
               help="Encoding of ANSWERS, e.g. cp1252 or latin-1 for some Excel exports.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output or report file.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary.")
+# eager: read before --rubrics, whose default says on stderr which folder it uses unless quiet
+@click.option("-q", "--quiet", is_flag=True, is_eager=True,
+              help="No progress bar and no summary.")
 @rubrics_option
 @pipeline_option
 def score_command(answers, output, report, fmt, jobs, question_column, answer_column,
@@ -543,7 +567,7 @@ def evaluate_command(marked, mark_column, question_column, answer_column, encodi
               help="Also learn point weights (non-negative least squares), not only thresholds.")
 @click.option("--dry-run", is_flag=True, help="Report what calibration would do; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@rubrics_option
+@writable_rubrics_option
 @pipeline_option
 def calibrate_command(marked, mark_column, question_column, answer_column, encoding, output,
                       force, weights, dry_run, as_json, rubrics_dir, pipeline) -> None:

@@ -61,3 +61,12 @@ def data_file(name: str) -> Path:
     """The path of a data table shipped in ``essaycheck/data/`` (it may not exist)."""
     return package_folder("essaycheck") / "data" / name
 
+
+#: The rubric folder the commands read when given none, if the working directory has one.
+LOCAL_RUBRICS = Path("rubric")
+
+
+def default_rubrics_dir() -> Path:
+    """The rubric folder to use when none is given: ./rubric if it exists, else the shipped
+    rubrics (so an installed essaycheck works from any directory)."""
+    return LOCAL_RUBRICS if LOCAL_RUBRICS.is_dir() else shipped_rubrics_dir()
