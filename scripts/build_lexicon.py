@@ -11,12 +11,15 @@ alternatives a student might write instead, as ``essaycheck.lexicon.Lexicon`` se
   the word's first sense of their part of speech (WordNet orders senses by frequency);
 - the **word family**: WordNet's derivational links (``+``), pertainyms (``\\``) and
   participles (``<``), two hops deep (legitimacy, legitimate, legitimation; reform, reformer,
-  reformist), plus members of the same synset that share the word's first six letters
-  (legitimate, legitimize, legitimatize), each scored by the share of the sense that links it;
+  reformist), single words only, plus members of the same synset that share the word's first
+  six letters (legitimate, legitimize, legitimatize), each scored by the geometric mean of the
+  shares of the two senses that the link joins (two hops: the weaker link's score);
 - **spellings**: British and American forms (legitimise/legitimize, labour/labor), from the
   spelling table of spacy-lookups-data (an essaycheck dependency). A British form answers as
   its American form (WordNet lacks most British forms, and lists others in only some senses:
   revitalise);
+- **frequency**: how often the word is written (spacy-lookups-data's English unigram
+  log-probabilities), so a caller can rank the alternatives a student is likely to write first;
 - weaker relations: each kept sense's hypernyms (nouns and verbs: fright -> fear -> emotion)
   and, for adjectives, its similar-to synsets (legitimate -> valid).
 
@@ -26,19 +29,21 @@ Pruned: collocations of three or more words; named individuals (synsets that are
 Format: one gzip'd UTF-8 text file (written with a zero timestamp, so a rebuild is byte for
 byte the same). Line 1 is a header (``essaycheck-lexicon``, format version, counts); then one
 line per word (sorted; the line number is the word's id); one record per word in the same
-order, ``senses<TAB>family<TAB>spellings``, where senses are ``synset:share``, family members
-``word:score`` and spellings word ids (a British form's senses are ``=id``: look the American
-form ``id`` up instead); then one line per synset,
+order, ``senses<TAB>family<TAB>spellings<TAB>frequency``, where senses are ``synset:share``,
+family members ``word:score``, spellings word ids (a British form's senses are ``=id``: look
+the American form ``id`` up instead) and frequency minus ten times the word's natural-log
+frequency (empty if unknown); then one line per synset,
 ``pos<TAB>members<TAB>hypernyms<TAB>similar``, members as ``word:share``. Shares and scores are
 integers out of 10,000. Records are parsed only when looked up, so loading is splitting lines.
 
-Size: 2.2 MB gzip'd, 7.3 MB of text (128,367 words, 96,535 synsets); ``get_lexicon()`` loads
-it in about 0.2 s; the build takes 15-40 s.
+Size: 2.3 MB gzip'd, 7.5 MB of text (128,367 words, 96,535 synsets); ``get_lexicon()`` loads
+it in about 0.2 s; the build takes 20-60 s.
 
 Licence: WordNet 3.0 is Copyright 2006 by Princeton University, under a licence that allows
 use, copying and redistribution provided its notice appears on all copies: the script writes
 that notice, from Debian's copyright file, as ``src/essaycheck/data/LICENSE-wordnet.txt``
-beside the table (with a line on the spelling pairs, MIT-licensed in spacy-lookups-data).
+beside the table (with a line on the spellings and frequencies, MIT-licensed in
+spacy-lookups-data).
 
 Needs WordNet 3.0's database files as Debian ships them (``/usr/share/wordnet``):
 
@@ -52,6 +57,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import math
 import os
 import sys
 import tempfile
@@ -66,7 +72,7 @@ DEFAULT_COPYRIGHT = Path("/usr/share/doc/wordnet-base/copyright")
 DEFAULT_OUT = ROOT / "src" / "essaycheck" / "data"
 TABLE_NAME = "lexicon.tsv.gz"
 LICENCE_NAME = "LICENSE-wordnet.txt"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 INSTALL_HINT = ("install WordNet 3.0's database with `sudo apt-get install wordnet-base` "
                 "(Debian/Ubuntu), or pass --wordnet DIR holding index.noun, data.noun, ... "
                 "and cntlist.rev")
@@ -155,13 +161,19 @@ def read_tag_counts(wordnet: Path) -> dict[tuple[str, str, int], int]:
     return counts
 
 
-def read_spellings() -> list[tuple[str, str]]:
-    """(British, American) spelling pairs from spacy-lookups-data's English norm table."""
+def read_spacy_table(name: str) -> dict[str, float | str]:
+    """One of spacy-lookups-data's English tables (an essaycheck dependency)."""
     import spacy_lookups_data
 
-    path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_norm.json.gz"
+    path = Path(spacy_lookups_data.__file__).parent / "data" / f"en_{name}.json.gz"
     with gzip.open(path, "rt", encoding="utf-8") as stream:
-        norms = json.load(stream)
+        table: dict[str, float | str] = json.load(stream)
+    return table
+
+
+def read_spellings() -> list[tuple[str, str]]:
+    """(British, American) spelling pairs from spacy-lookups-data's English norm table."""
+    norms = {key: str(value) for key, value in read_spacy_table("lexeme_norm").items()}
     pairs = []
     for british, american in norms.items():
         british, american = british.strip().lower(), american.strip().lower()
@@ -171,6 +183,19 @@ def read_spellings() -> list[tuple[str, str]]:
                 and british.replace("-", "").isalpha() and american.replace("-", "").isalpha()):
             pairs.append((british, american))
     return sorted(pairs)
+
+
+def log_frequencies(words: list[str]) -> dict[str, float]:
+    """Each word's natural-log frequency from spacy-lookups-data's English unigram table; a
+    two-word term gets its rarer word's, less one (a phrase is rarer than its words)."""
+    probabilities = read_spacy_table("lexeme_prob")
+    frequencies = {}
+    for word in words:
+        parts = word.split()
+        known = [float(probabilities[part]) for part in parts if part in probabilities]
+        if len(known) == len(parts):
+            frequencies[word] = min(known) - (len(parts) - 1)
+    return frequencies
 
 
 def common_prefix(a: str, b: str) -> int:
@@ -223,7 +248,9 @@ def build(wordnet: Path) -> str:
     links: dict[str, dict[str, float]] = defaultdict(dict)
 
     def link(word: str, other: str, score: float) -> None:
-        if other != word and other in shares and score > links[word].get(other, 0.0):
+        # Only single words: a compound (admission fee, publishing house) names another thing.
+        if (other != word and other in shares and " " not in other and " " not in word
+                and score > links[word].get(other, 0.0)):
             links[word][other] = score
 
     for word, senses in shares.items():
@@ -232,11 +259,15 @@ def build(wordnet: Path) -> str:
             for position, member in enumerate(synset.words, 1):
                 if member != word:
                     if common_prefix(word, member) >= FAMILY_PREFIX:
-                        link(word, member, share)
+                        link(word, member, math.sqrt(share * share_of.get((member, key), 0.0)))
                     continue
                 for symbol, target, source, target_number in synset.pointers:
                     if symbol in FAMILY_POINTERS and source == position and target_number:
-                        link(word, synsets[target].words[target_number - 1], share)
+                        other = synsets[target].words[target_number - 1]
+                        # Both senses count: reform -> reformatory is its rare sense of
+                        # reform; legitimate -> legitimacy goes through legitimate's rare verb
+                        # sense but legitimacy's dominant one.
+                        link(word, other, math.sqrt(share * share_of.get((other, target), 0.0)))
 
     spelling_pairs = read_spellings()
     spellings: dict[str, set[str]] = defaultdict(set)
@@ -270,19 +301,26 @@ def build(wordnet: Path) -> str:
         if american in shares and british not in american_of:
             american_of[british] = american
 
+    frequencies = log_frequencies(words)
+
+    def frequency(word: str) -> str:
+        return str(round(-frequencies[word] * 10)) if word in frequencies else ""
+
     records = []
     for word in words:
         if word in american_of:
             records.append("\t".join((f"={word_id[american_of[word]]}", "", ",".join(
-                str(word_id[other]) for other in sorted(spellings[word]) if other in word_id))))
+                str(word_id[other]) for other in sorted(spellings[word]) if other in word_id),
+                frequency(word))))
             continue
         kept_senses = sorted(((key, share) for key, share, kept in shares.get(word, ()) if kept),
                              key=lambda item: -item[1])  # stable: ties keep WordNet's order
         family: dict[str, float] = dict(links.get(word, {}))
         for other, score in links.get(word, {}).items():
             for second, second_score in links.get(other, {}).items():
-                if second != word and score * second_score > family.get(second, 0.0):
-                    family[second] = score * second_score
+                # a chain of two links is as strong as its weaker link
+                if second != word and min(score, second_score) > family.get(second, 0.0):
+                    family[second] = min(score, second_score)
         own_spellings = spellings.get(word, set())
         family_items = sorted(((other, score) for other, score in family.items()
                                if other not in own_spellings),
@@ -291,6 +329,7 @@ def build(wordnet: Path) -> str:
             ",".join(f"{synset_id[key]}:{scaled(share)}" for key, share in kept_senses),
             ",".join(f"{word_id[other]}:{scaled(score)}" for other, score in family_items),
             ",".join(str(word_id[other]) for other in sorted(own_spellings) if other in word_id),
+            frequency(word),
         )))
 
     synset_lines = []
@@ -324,7 +363,8 @@ def licence_notice(copyright_file: Path) -> str:
     return (
         "lexicon.tsv.gz in this folder is derived from WordNet 3.0 (Princeton University) by\n"
         "scripts/build_lexicon.py in the essaycheck repository. Its British/American spelling\n"
-        "pairs come from the English norm table of spacy-lookups-data (MIT licence).\n\n"
+        "pairs and word frequencies come from the English norm and probability tables of\n"
+        "spacy-lookups-data (MIT licence).\n\n"
         "WordNet Release 3.0\n\n" + body.strip() + "\n")
 
 

@@ -14,7 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from essaycheck.lexicon import KINDS, Lexicon, get_lexicon, read_table
+from essaycheck.lexicon import (
+    CONTEXT_SHARE,
+    KINDS,
+    MIN_COMMONNESS,
+    Lexicon,
+    get_lexicon,
+    read_table,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "src" / "essaycheck" / "data"
@@ -125,13 +132,39 @@ def test_alternatives_rank_once_each_under_the_strongest_kind(lexicon):
     alternatives = lexicon.alternatives("terror", limit=None)
     words = [a.word for a in alternatives]
     assert len(words) == len(set(words)) and "terror" not in words
-    assert [a.score for a in alternatives] == sorted((a.score for a in alternatives),
-                                                     reverse=True)
+    assert [a.weight for a in alternatives] == sorted((a.weight for a in alternatives),
+                                                      reverse=True)
     assert all(a.kind in KINDS for a in alternatives)
     assert {"terrorize", "terrorise", "panic"} <= set(words)
     assert len(lexicon.alternatives("terror", limit=3)) == 3
     kinds = {a.word: a.kind for a in lexicon.alternatives("credibility")}
     assert kinds["credible"] == "family" and kinds["believability"] == "synonym"
+
+
+def test_common_words_rank_before_rare_ones(lexicon):
+    assert lexicon.commonness("rival") > 0.9 > lexicon.commonness("rivalrous")
+    assert lexicon.commonness("qwertyuiop") == MIN_COMMONNESS
+    # a British spelling is as common as its American one
+    assert lexicon.commonness("legitimise") == lexicon.commonness("legitimize")
+    ranked = [a.word for a in lexicon.alternatives("rival", limit=None)]
+    assert ranked.index("competitor") < ranked.index("rivalrous")
+
+
+def test_context_brings_in_the_sense_it_points_to(lexicon):
+    # fear's sense "concern, care" is rare: a context that speaks of concern chooses it.
+    assert "care" not in dict(lexicon.synonyms("fear"))
+    assert "care" in dict(lexicon.synonyms("fear", context={"concern", "worry"}))
+    chosen = lexicon.senses("fear", max_senses=2, context={"concern"})
+    assert any(sense.share >= CONTEXT_SHARE and "care" in dict(sense.synonyms)
+               for sense in chosen)
+    # ... though "care" itself mostly means other things, so only "concern" passes the cut.
+    words = {a.word for a in lexicon.alternatives("fear", context={"concern"})}
+    assert "concern" in words and "care" not in words
+
+
+def test_a_shared_sense_has_one_id(lexicon):
+    fear = lexicon.senses("fear")[0]
+    assert fear.synset in {sense.synset for sense in lexicon.senses("fright")}
 
 
 def test_unknown_words_give_empty_results(lexicon):
@@ -142,6 +175,7 @@ def test_unknown_words_give_empty_results(lexicon):
         assert lexicon.spellings(word) == []
         assert lexicon.related(word) == []
         assert lexicon.alternatives(word) == []
+        assert lexicon.log_frequency(word) is None
 
 
 @settings(max_examples=200, deadline=None)
@@ -150,7 +184,7 @@ def test_any_string_gives_lists_and_never_fails(text):
     lexicon = get_lexicon()
     alternatives = lexicon.alternatives(text, limit=5, weak=True)
     assert len(alternatives) <= 5
-    assert all(0.0 < a.score <= 1.0 for a in alternatives)
+    assert all(0.0 < a.score <= 1.0 and 0.0 < a.commonness <= 1.0 for a in alternatives)
     assert isinstance(lexicon.synonyms(text), list) and isinstance(lexicon.family(text), list)
 
 
