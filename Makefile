@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run serve test check-rubrics eval bench clean
+.PHONY: install run serve test check-rubrics eval eval-seed bench clean
 
 # A virtual environment with essaycheck (editable) and the test tools; redone when
 # pyproject.toml changes.
@@ -31,6 +31,11 @@ check-rubrics: install
 
 eval: install
 	$(BIN)/python scripts/eval_report.py
+	$(BIN)/python scripts/seed_eval.py
+
+# Agreement with a teacher's marks on the seed questions (tests/data/seed-marked.csv).
+eval-seed: install
+	$(BIN)/python scripts/seed_eval.py
 
 bench: install
 	$(BIN)/python scripts/bench.py
