@@ -251,6 +251,7 @@ class CsvInput:
         answer = _find_column(columns, answer_column, "answer", source, True)
         student = (_find_column(columns, student_column, "student id", source, False)
                    if student_column else None)
+        assert question is not None and answer is not None   # required: found, or it raised
         self.layout = CsvLayout(source=source, columns=columns, delimiter=delimiter, bom=bom,
                                 question_index=question, answer_index=answer,
                                 student_index=student)

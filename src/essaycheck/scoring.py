@@ -241,6 +241,7 @@ class ClassSummary:
                 self.error_rows.append(item)
             return
         result = item.result
+        assert result is not None   # a row without an error has its result
         stats = self.questions[result.question_id]
         self.scored += 1
         stats.answers += 1
