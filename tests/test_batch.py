@@ -7,6 +7,7 @@ import codecs
 import csv
 import io
 import json
+import pickle
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from essaycheck import csvio
+from essaycheck import csvio, scoring
 from essaycheck.analysis import MAX_ANSWER_CHARS
 from essaycheck.csvio import (
     SAMPLE_CHARS,
@@ -33,7 +34,9 @@ from essaycheck.csvio import (
     result_columns,
     suggest_encoding,
 )
+from essaycheck.errors import EmptyAnswerError, PipelineError, UnknownQuestionError
 from essaycheck.report import render_report, segments
+from essaycheck.results import CheckResult
 from essaycheck.scoring import ClassSummary, ordered_window, score_rows
 
 SS = "secret-speech-1956"
@@ -249,6 +252,34 @@ def test_every_bad_row_kind_gets_an_error_and_the_run_goes_on(checker):
     assert errors["s8"].code == "bad_row" and "1 field(s)" in errors["s8"].message
     assert results[0].result.question_id == SS and results[0].result.score > 0
     assert results[-1].result == results[0].result   # padding around the id is ignored
+
+
+def test_errors_cross_the_worker_pool_as_their_own_class(checker):
+    """What a worker sends back (pickled) gives the same rows as scoring in this process."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([["student_id", "question_id", "answer"], ["s1", SS, GOOD],
+                                  ["s2", "nope", GOOD], ["s3", "", GOOD], ["s4", SS, ""]])
+    text = buffer.getvalue()
+    rows = list(read(text))
+    layout = read(text).layout
+    payload = [(row.question_id, row.answer) for row in rows]
+    outcomes = pickle.loads(pickle.dumps(scoring.score_payload(checker, payload)))
+    assert [type(o) for o in outcomes] == [CheckResult, UnknownQuestionError,
+                                          UnknownQuestionError, EmptyAnswerError]
+    here = list(score_rows(checker, iter(rows), layout))
+    there = [scoring._row_result(row, outcome, layout)
+             for row, outcome in zip(rows, outcomes, strict=True)]
+    assert [(r.status, r.message, r.error) for r in there] == [
+        (r.status, r.message, r.error) for r in here]
+    assert there[2].error.message == "line 4, column 'question_id': no question id"
+
+
+def test_a_worker_that_cannot_build_its_checker_sends_its_error(monkeypatch):
+    monkeypatch.setattr(scoring, "_worker_checker", None)
+    monkeypatch.setattr(scoring, "_worker_error", PipelineError("no pipeline 'xx'"))
+    fatal, outcomes = pickle.loads(pickle.dumps(scoring._score_in_worker([(SS, GOOD)])))
+    assert type(fatal) is PipelineError and str(fatal) == "no pipeline 'xx'"
+    assert outcomes == []
 
 
 def test_scoring_is_streamed(checker):

@@ -511,7 +511,8 @@ def _marked_options(command):
 
 
 def _read_marked(path, question_column, answer_column, mark_column, encoding):
-    from .evaluation import MarkedFileError, read_marked
+    from .errors import MarkedFileError
+    from .evaluation import read_marked
 
     try:
         with open(path, encoding=encoding, newline="") as handle:

@@ -1,6 +1,23 @@
-"""Exceptions the core raises; each edge turns them into a message for its own user."""
+"""Exceptions the core raises; each edge turns them into a message for its own user.
+
+Every ``EssaycheckError`` pickles with all its attributes, whatever its ``__init__`` takes, so
+an error met in a ``--jobs`` worker process reaches the parent as the same class with the same
+message and fields.
+"""
 
 from __future__ import annotations
+
+from typing import Any
+
+
+def _restore_error(cls: type[EssaycheckError], args: tuple, state: dict[str, Any]
+                   ) -> EssaycheckError:
+    """Rebuild a pickled error without calling its ``__init__`` (whose parameters differ from
+    class to class and are not kept), then put back its attributes."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class EssaycheckError(Exception):
@@ -15,6 +32,11 @@ class EssaycheckError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own __reduce__ calls cls(*args), which breaks for subclasses whose
+        # __init__ takes other parameters than the message (RubricError, EmptyAnswerError...).
+        return _restore_error, (type(self), self.args, dict(self.__dict__))
 
 
 class RubricProblem:
@@ -92,6 +114,15 @@ class PipelineError(EssaycheckError):
     """The configured spaCy pipeline cannot be loaded."""
 
     code = "pipeline"
+
+
+class MarkedFileError(EssaycheckError, ValueError):
+    """A marked CSV (human marks, for ``evaluate`` and ``calibrate``) cannot be used as it
+    stands; the message says what to fix."""
+
+    # still a ValueError, as it was before it joined this hierarchy, so callers that caught
+    # ValueError keep working
+    code = "marked_file"
 
 
 class NotFittedError(EssaycheckError):

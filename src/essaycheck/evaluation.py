@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import MarkedFileError
 from .matching import DEFAULT_THRESHOLDS
 from .results import COVERED, PARTIAL, CheckResult
 
@@ -216,10 +217,6 @@ class MarkedAnswer:
     points: dict[str, bool] = field(default_factory=dict)
     line: int = 0
     key: str = ""
-
-
-class MarkedFileError(ValueError):
-    """The marked CSV cannot be used as it stands; the message says what to fix."""
 
 
 def point_label(value: str) -> bool | None:

@@ -18,7 +18,7 @@ from itertools import islice
 from typing import Any
 
 from .csvio import CsvLayout, InputRow, RowError, RowResult
-from .errors import EssaycheckError
+from .errors import EmptyAnswerError, EssaycheckError, UnknownQuestionError
 from .formatting import format_number
 from .results import COVERED, MISSED, PARTIAL, CheckResult
 from .rubric import Rubric
@@ -38,37 +38,36 @@ ERROR_LIMIT = 200
 def score_payload(checker, payload: Sequence[tuple[str, str] | None]) -> list:
     """Score one chunk of (question id, answer) pairs with ``checker.check_many``.
 
-    Errors come back as ``(code, message)`` pairs (they cross process boundaries, where the
-    core's exceptions do not pickle); ``None`` entries stay ``None``.
+    Each entry becomes a ``CheckResult`` or the ``EssaycheckError`` that stopped it (both
+    pickle, so a worker process can send them back); ``None`` entries stay ``None``.
     """
     outcomes: list = [None] * len(payload)
     items = ((item[0], item[1], i) for i, item in enumerate(payload) if item is not None)
     for i, outcome in checker.check_many(items):
-        if isinstance(outcome, EssaycheckError):
-            outcomes[i] = (outcome.code, str(outcome))
-        else:
-            outcomes[i] = outcome
+        outcomes[i] = outcome
     return outcomes
 
 
-def _row_error(code: str, detail: str, row: InputRow, layout: CsvLayout) -> RowError:
+def _row_error(error: EssaycheckError, row: InputRow, layout: CsvLayout) -> RowError:
     column = layout.answer_column
-    if code == "unknown_question":
+    detail = str(error)
+    if isinstance(error, UnknownQuestionError):
         column = layout.question_column
         if not row.question_id:
             detail = "no question id"
-    elif code == "empty_answer":
+    elif isinstance(error, EmptyAnswerError):
         detail = "empty answer"
-    return RowError(code, f"line {row.line}, column {column!r}: {detail}", column)
+    return RowError(error.code, f"line {row.line}, column {column!r}: {detail}", column)
 
 
-def _row_result(row: InputRow, outcome: Any, layout: CsvLayout) -> RowResult:
+def _row_result(row: InputRow, outcome: CheckResult | EssaycheckError | None,
+                layout: CsvLayout) -> RowResult:
     if row.problem is not None:
         return RowResult(row, error=RowError("bad_row", row.problem))
     if isinstance(outcome, CheckResult):
         return RowResult(row, result=outcome)
-    code, detail = outcome
-    return RowResult(row, error=_row_error(code, detail, row, layout))
+    assert isinstance(outcome, EssaycheckError)   # a row without a problem was sent to score
+    return RowResult(row, error=_row_error(outcome, row, layout))
 
 
 def _payload(row: InputRow) -> tuple[str, str] | None:
@@ -111,7 +110,7 @@ def ordered_window(submit: Callable[[Any], Any], tasks: Iterable[tuple[Any, Any]
 
 
 _worker_checker = None
-_worker_error: str | None = None
+_worker_error: EssaycheckError | None = None
 
 
 def _init_worker(rubrics: list[Rubric], pipeline: str | None, settings: Any) -> None:
@@ -125,12 +124,12 @@ def _init_worker(rubrics: list[Rubric], pipeline: str | None, settings: Any) -> 
     try:
         _worker_checker = Checker(rubrics, pipeline=pipeline, settings=settings).fit()
     except EssaycheckError as exc:
-        _worker_error = str(exc)
+        _worker_error = exc
 
 
-def _score_in_worker(payload: list) -> tuple[str | None, list]:
+def _score_in_worker(payload: list) -> tuple[EssaycheckError | None, list]:
     if _worker_checker is None:
-        return _worker_error or "the worker could not build its checker", []
+        return _worker_error or EssaycheckError("the worker could not build its checker"), []
     return None, score_payload(_worker_checker, payload)
 
 
@@ -154,7 +153,7 @@ def score_rows_parallel(rubrics: Sequence[Rubric], rows: Iterable[InputRow], lay
         for chunk, (fatal, outcomes) in ordered_window(
                 lambda payload: pool.submit(_score_in_worker, payload), tasks, 2 * jobs):
             if fatal is not None:
-                raise EssaycheckError(fatal)
+                raise fatal
             for row, outcome in zip(chunk, outcomes, strict=True):
                 yield _row_result(row, outcome, layout)
     finally:
