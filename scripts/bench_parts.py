@@ -61,7 +61,7 @@ def bench_core(report: Report, checker, rows: list[Row], label: str, per_core: b
     from essaycheck.analysis import clean_answer
     from essaycheck.errors import EssaycheckError
 
-    nlp = checker.analyzer_.nlp
+    nlp = checker.analyzer.nlp
     known = set(checker.question_ids)
     texts = []  # exactly what check_many hands to spaCy: bad rows become ""
     for row in rows:

@@ -104,8 +104,7 @@ def essaycheck_scores(checker: Checker, rows: list[dict]) -> tuple[np.ndarray, n
 
 def thresholds(checker: Checker, rid: str) -> tuple[float, float]:
     """The covered and partial thresholds one question's matcher decides with."""
-    settings = checker.matchers_[rid].settings_
-    return settings.covered, settings.partial
+    return checker.matcher(rid).thresholds
 
 
 # -- out-of-fold decisions --------------------------------------------------------------

@@ -129,7 +129,7 @@ def _vector(matcher, features: list[str]) -> dict[str, float]:
     counts: dict[str, int] = {}
     for feature in features:
         counts[feature] = counts.get(feature, 0) + 1
-    vector = {f: (1.0 + math.log(n)) * matcher.idf_.get(f, matcher.unseen_idf_)
+    vector = {f: (1.0 + math.log(n)) * matcher.term_idf(f)
               for f, n in counts.items()}
     norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
     return {f: v / norm for f, v in vector.items()}
@@ -137,16 +137,17 @@ def _vector(matcher, features: list[str]) -> dict[str, float]:
 
 def _logistic_features(matcher, rubric, analysis, analyzer, cache) -> list[list[dict]]:
     """Per point, per (wording, segment) instance in ``evidence`` order: the extra features."""
-    if rubric.id not in cache:
-        wordings = []
+    if rubric.id not in cache:  # per point, the vector of each of its wordings
+        by_point = []
         for point in rubric.points:
             docs = [analyzer.analyse(text) for text in (point.text,) + tuple(point.accept)]
-            wordings.append([_vector(matcher, token_features(d, 0, len(d), matcher.demoted_))
+            by_point.append([_vector(matcher, token_features(d, 0, len(d),
+                                                             matcher.question_words))
                              for d in docs])
-        cache[rubric.id] = wordings
-    wordings = cache[rubric.id]
-    ranges = _segments(analysis, matcher.settings_.window)
-    spelled = [matcher._spell(lemma) if content else lemma
+        cache[rubric.id] = by_point
+    wording_vectors = cache[rubric.id]
+    ranges = _segments(analysis, matcher.fitted_settings.window)
+    spelled = [matcher.spell(lemma) if content else lemma
                for lemma, content in zip(analysis.lemmas, analysis.content, strict=True)]
     whole = matcher.evidence(analysis, [(0, len(analysis.sentences))]) \
         if analysis.sentences else None
@@ -156,27 +157,29 @@ def _logistic_features(matcher, rubric, analysis, analyzer, cache) -> list[list[
     vectors, precisions, unigrams = [], [], []
     for first, last in ranges:
         start, end = analysis.sentences[first][0], analysis.sentences[last - 1][1]
-        features = token_features(analysis, start, end, matcher.demoted_, matcher._spell)
+        features = token_features(analysis, start, end, matcher.question_words, matcher.spell)
         vectors.append(_vector(matcher, features))
         own = [f for f in features if " " not in f]
         unigrams.append(set(own))
-        precisions.append(sum(1 for f in own if f.removeprefix(NEGATED) in matcher.vocabulary_)
+        precisions.append(sum(1 for f in own if f.removeprefix(NEGATED) in matcher.vocabulary)
                           / len(own) if own else 0.0)
-    whole_vector = _vector(matcher, token_features(analysis, 0, len(analysis), matcher.demoted_,
-                                                   matcher._spell))
+    whole_vector = _vector(matcher, token_features(analysis, 0, len(analysis),
+                                                   matcher.question_words, matcher.spell))
     out = []
-    for p, (point, forms) in enumerate(zip(matcher.points_, wordings, strict=True)):
+    for p, (wordings, vectors_of_point) in enumerate(zip(matcher.wordings, wording_vectors,
+                                                          strict=True)):
         rows = []
-        for f, (form, form_vector) in enumerate(zip(point.forms, forms, strict=True)):
+        for f, (wording, wording_vector) in enumerate(zip(wordings, vectors_of_point,
+                                                          strict=True)):
             w_cov, w_rec, w_char = whole[p][f][:3] if whole is not None else (0.0, 0.0, 0.0)
-            w_cos = _cosine(form_vector, whole_vector)
+            w_cos = _cosine(wording_vector, whole_vector)
             for vector, precision, words in zip(vectors, precisions, unigrams, strict=True):
-                flipped = sum(1 for w, _, _ in form.words if w not in words and (
+                flipped = sum(1 for w, _, _ in wording.words if w not in words and (
                     w.removeprefix(NEGATED) if w.startswith(NEGATED) else NEGATED + w)
                     in words)
                 rows.append({
-                    "cosine": _cosine(form_vector, vector), "precision": precision,
-                    "negation_mismatch": flipped / max(1, len(form.words)),
+                    "cosine": _cosine(wording_vector, vector), "precision": precision,
+                    "negation_mismatch": flipped / max(1, len(wording.words)),
                     "whole_coverage": w_cov, "whole_recall": w_rec, "whole_char_recall": w_char,
                     "whole_cosine": w_cos, "question_overlap": asked, "log_length": log_length})
         out.append(rows)

@@ -74,7 +74,7 @@ def collect(data_dir: Path, name: str, nlp, settings: MatchSettings | None = Non
 
     for analysis, i in analyzer.analyse_many(texts()):
         rubric = checker.rubric(rows[i]["rid"])
-        matcher = checker.matchers_[rubric.id]
+        matcher = checker.matcher(rubric.id)
         if extra_features is not None:
             more = extra_features(matcher, rubric, analysis, analyzer, forms_cache)
         for p, point_rows in enumerate(matcher.evidence(analysis)):
