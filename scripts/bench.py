@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Benchmark essaycheck in one run and write the table to BENCHMARKS.md (issue 6).
+"""Benchmark essaycheck in one run and write the table to BENCHMARKS.md (issues 6 and 12).
 
     python scripts/bench.py              # full run (`make bench`): every part, writes BENCHMARKS.md
     python scripts/bench.py --quick      # smoke run with small sizes; prints, writes nothing
-    python scripts/bench.py --only a,b   # some parts only (a b c d e f)
+    python scripts/bench.py --only a,b   # some parts only (a b c d e f g)
     python scripts/bench.py --only b --profile   # also profile check_many (needs '.[bench]')
 
 Parts, all on the same seeded synthetic class (sentences of the revision notes plus the
@@ -15,7 +15,13 @@ rubrics' model answers; answers of 50 to 400 words, both questions, a few bad ro
   (c) ``essaycheck score`` end to end on a 20,000-row CSV with --jobs 1 and --jobs 2;
   (d) ``essaycheck serve`` under 16 concurrent clients on loopback for 30 s;
   (e) cold start: process start to first result, CLI and server;
-  (f) peak memory of ``essaycheck score`` on 10,000 and 100,000 rows.
+  (f) peak memory of ``essaycheck score`` on 10,000 and 100,000 rows;
+  (g) hostile input (issue 12): the slowest ``Checker.check`` of answers an attacker would
+      send within the documented limits, and a normal answer's latency on the student page
+      of ``essaycheck serve`` while the slowest of them is in flight.
+
+The harness is bench_harness.py, the synthetic class (and the hostile answers) bench_data.py,
+the parts bench_parts.py.
 
 A command that is not available yet (``essaycheck score --help`` fails) gives a 'not available'
 row rather than a crash. Every run of a command is bounded in time, so the whole benchmark stays
@@ -40,6 +46,7 @@ from bench_data import (
     SEED,
     Sources,
     describe,
+    hostile_answers,
     load_sources,
     synthetic_class,
 )
@@ -52,21 +59,29 @@ from bench_parts import (
     bench_cli,
     bench_cold,
     bench_core,
+    bench_hostile,
     bench_memory,
     bench_web,
 )
 
-BENCHMARKS = ROOT / "BENCHMARKS.md"
+from essaycheck import MAX_ANSWER_CHARS, MAX_ANSWER_WORDS
 
+BENCHMARKS = ROOT / "BENCHMARKS.md"
+PARTS = "abcdefg"
+
+#: hostile_seconds: the bound on one hostile answer's check in (g), and on the normal answer
+#: sent while one is in flight; ten times the target, so an overrun is plain without minutes lost.
 FULL = dict(core_mix=2000, core_150=1500, cli_rows=20_000, web_seconds=30.0, cold_repeats=3,
-            memory_rows=(10_000, 100_000))
+            memory_rows=(10_000, 100_000), hostile_seconds=10.0)
 QUICK = dict(core_mix=150, core_150=150, cli_rows=600, web_seconds=3.0, cold_repeats=1,
-             memory_rows=(500, 2_000))
+             memory_rows=(500, 2_000), hostile_seconds=2.0)
 
 
 def write_markdown(path: Path, report: Report, info: dict[str, str], started: _dt.datetime,
-                   seconds: float, sources: Sources, loads: tuple[str, str]) -> None:
+                   seconds: float, sources: Sources, loads: tuple[str, str],
+                   sizes: dict) -> None:
     met = [line for line in report.lines if line.target]
+    hostile = ", ".join(label for label, _ in hostile_answers())
     text = f"""# Benchmarks
 
 Written by `make bench` (`scripts/bench.py`) on {started:%Y-%m-%d %H:%M} UTC in {seconds / 60:.1f}
@@ -82,6 +97,8 @@ figures from a busy machine are slower than the code is.
 {BAD_SHARE:.0%} bad rows (empty, blank, unknown question, over 5,000 words), plus a set of
 150-word answers for the per-core target. Part (d) posts realistic answers only; part (f)
 uses {MEMORY_WORDS[0]}- to {MEMORY_WORDS[1]}-word answers so that 100,000 rows fit the time budget.
+Part (g) sends the hostile answers of issue 12 instead, each within the documented limits
+({MAX_ANSWER_CHARS:,} characters, {MAX_ANSWER_WORDS:,} words): {hostile}.
 
 {report.table()}
 
@@ -110,6 +127,15 @@ How each part is measured:
   "the same" means the 100,000-row peak is within {TARGETS['memory_ratio'] - 1:.0%} of the
   10,000-row peak. Runs are stopped after {LIMITS['memory_small']:.0f} and
   {LIMITS['memory_large']:.0f} s.
+- (g): each hostile answer goes to `Checker.check` (shipped rubrics, first question) in a
+  separate process that has checked one normal answer first; the time is that of the call
+  alone, taken in that process, and a call still running after {sizes['hostile_seconds']:.0f} s
+  is stopped (with its process) and counted as over. Then `essaycheck serve`, as started by
+  default (one process, 8 threads), gets the slowest of them on `{API_PATH}` and, 20 ms later,
+  a 150-word answer submitted through the student page's form (`GET /` for its token, then
+  `POST /check`), again while the hostile request is unanswered (at most 5); latency is the
+  worst of those, request sent to response read, bounded at {sizes['hostile_seconds']:.0f} s;
+  "alone" is the median of three before the hostile request.
 
 Every command run is bounded in time so that `make bench` ends within ten minutes on two
 cores; a bounded run that is stopped says "timed out" above.
@@ -124,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="small sizes and short runs: a smoke test, not figures to keep")
-    parser.add_argument("--only", default="abcdef",
+    parser.add_argument("--only", default=PARTS,
                         help="parts to run, e.g. 'a,b' (a and b always run together)")
     parser.add_argument("--output", type=Path, default=None,
                         help="write the table here (default: BENCHMARKS.md after a full run)")
@@ -134,8 +160,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="profile check_many with pyinstrument (pip install -e '.[bench]')")
     args = parser.parse_args(argv)
     parts = set(args.only.replace(",", "").replace(" ", "").lower())
-    if not parts <= set("abcdef") or not parts:
-        parser.error("--only takes letters from a to f, e.g. 'a,b'")
+    if not parts <= set(PARTS) or not parts:
+        parser.error(f"--only takes letters from a to {PARTS[-1]}, e.g. 'a,b'")
     if "a" in parts or "b" in parts:
         parts |= {"a", "b"}
     sizes = QUICK if args.quick else FULL
@@ -176,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_cold(report, sizes, workdir, sources)
         if "f" in parts:
             bench_memory(report, sizes, workdir, sources)
+        if "g" in parts:
+            bench_hostile(report, sizes, sources)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     seconds = time.perf_counter() - began
@@ -190,12 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nBenchmark took {seconds / 60:.1f} minutes (load average now {load_average()}).")
 
     output = args.output
-    if output is None and not args.quick and parts == set("abcdef"):
+    if output is None and not args.quick and parts == set(PARTS):
         output = BENCHMARKS
     if output is not None and not args.no_write:
         info = machine()
         write_markdown(output, report, info, started, seconds, sources,
-                       (load_start, load_average()))
+                       (load_start, load_average()), sizes)
         print(f"Wrote {output}.")
     return 0
 

@@ -175,3 +175,33 @@ def api_body(row: Row) -> bytes:
     """The row as the JSON body of a POST to the API."""
     return json.dumps({"question_id": row.question_id, "answer": row.answer}).encode("utf-8")
 
+
+
+def hostile_answers() -> list[tuple[str, str]]:
+    """``(what it is, answer)`` for the answers an attacker would send (issue 12, defect 1):
+    long runs of one character that spaCy's tokeniser splits off one at a time, long single
+    tokens, and the word limit filled with punctuation. Each is within the documented limits
+    (``MAX_ANSWER_CHARS`` characters, ``MAX_ANSWER_WORDS`` words), so essaycheck must check it."""
+    from essaycheck import MAX_ANSWER_CHARS, MAX_ANSWER_WORDS
+
+    chars = MAX_ANSWER_CHARS
+    answers = [
+        ("16,000 '!'", "!" * 16_000),
+        (f"{chars:,} '!'", "!" * chars),
+        ("8,000 emoji", "\N{GRINNING FACE}" * 8_000),
+        (f"{chars:,} emoji", "\N{GRINNING FACE}" * chars),
+        ("one 12,000-character token of '('", "(" * 12_000),
+        (f"{chars:,} '('", "(" * chars),
+        (f"one {chars:,}-letter word", "a" * chars),
+        (f"{MAX_ANSWER_WORDS:,} words of nine '!'", " ".join(["!" * 9] * MAX_ANSWER_WORDS)),
+        ("16,000 emoji joined by zero-width joiners",
+         "\N{WOMAN}\N{ZERO WIDTH JOINER}\N{PERSONAL COMPUTER}" * 16_000),
+        (f"one letter and {chars - 1:,} combining accents",
+         "a" + "\N{COMBINING ACUTE ACCENT}" * (chars - 1)),
+        (f"{chars // 2:,} '.-'", ".-" * (chars // 2)),
+        (f"one {chars:,}-character web address",
+         ("http://example.org/" + "a/" * chars)[:chars]),
+    ]
+    for label, answer in answers:
+        assert len(answer) <= chars and len(answer.split()) <= MAX_ANSWER_WORDS, label
+    return answers

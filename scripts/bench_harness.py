@@ -4,8 +4,11 @@ their peak memory), the server as a subprocess, and the machine the figures come
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import platform
+import queue
+import re
 import signal
 import socket
 import subprocess
@@ -13,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -251,6 +255,41 @@ def post(port: int, body: bytes, timeout: float = 10.0) -> tuple[int, bytes]:
         connection.close()
 
 
+def open_page(port: int, timeout: float = 10.0) -> tuple[str, str]:
+    """GET the student page as a browser does: ``(session cookie, CSRF token)`` for its form."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", "/")
+        response = connection.getresponse()
+        html = response.read().decode("utf-8", "replace")
+        cookie = (response.getheader("Set-Cookie") or "").split(";", 1)[0]
+    finally:
+        connection.close()
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    if response.status != 200 or found is None:
+        raise OSError(f"the student page gave status {response.status} and no form token")
+    return cookie, found.group(1)
+
+
+def post_page(port: int, session: tuple[str, str], question_id: str, answer: str,
+              timeout: float = 10.0) -> int:
+    """Submit an answer through the student page's form (as ``open_page`` left it): the
+    status."""
+    cookie, token = session
+    body = urllib.parse.urlencode({"csrf_token": token, "question_id": question_id,
+                                   "answer": answer}).encode("utf-8")
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("POST", "/check", body, {
+            "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
+            "Referer": f"http://127.0.0.1:{port}/"})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
 class Server:
     """``essaycheck serve`` on 127.0.0.1 and a free port, as a subprocess."""
 
@@ -293,6 +332,97 @@ class Server:
                 self.process.wait()
         self.log.close()
 
+
+
+
+# Checker.check in a process of its own, so that an answer that takes minutes can be stopped:
+# it reads one JSON answer a line and writes how long check took and how it ended.
+_CHECK_WORKER = """\
+import json, sys, time
+from essaycheck import Checker
+from essaycheck.errors import EssaycheckError
+from essaycheck.matching import limit_blas_threads
+limit_blas_threads()
+checker = Checker.from_directory(sys.argv[1])
+question_id = checker.question_ids[0]
+checker.check(question_id, "Khrushchev denounced Stalin's cult of personality in 1956.")
+print("ready", flush=True)
+for line in sys.stdin:
+    answer = json.loads(line)
+    start = time.perf_counter()
+    try:
+        checker.check(question_id, answer)
+        outcome = "checked"
+    except EssaycheckError as exc:
+        outcome = "refused: " + exc.message
+    print(json.dumps([time.perf_counter() - start, outcome]), flush=True)
+"""
+
+
+class CheckerProcess:
+    """``Checker.check`` on the shipped rubrics in a separate process, each call bounded in
+    time: a call that overruns stops the process, and the next call starts a fresh one."""
+
+    def __init__(self, start_timeout: float) -> None:
+        self.start_timeout = start_timeout
+        self.process: subprocess.Popen | None = None
+        self.lines: queue.Queue[str] = queue.Queue()
+
+    def _start(self) -> None:
+        self.lines = queue.Queue()
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _CHECK_WORKER, str(RUBRIC_DIR)], cwd=ROOT,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, encoding="utf-8")
+        lines, stdout = self.lines, self.process.stdout
+
+        def read() -> None:
+            with stdout:  # closed here, at its end, never under this thread's feet
+                for line in stdout:
+                    lines.put(line)
+            lines.put("")  # the process ended
+
+        threading.Thread(target=read, daemon=True).start()
+        if self._line(self.start_timeout).strip() != "ready":
+            self.stop()
+            raise OSError("the checker process did not start")
+
+    def _line(self, timeout: float) -> str:
+        try:
+            return self.lines.get(timeout=timeout)
+        except queue.Empty:
+            return ""
+
+    def check(self, answer: str, timeout: float) -> tuple[float, str] | None:
+        """``(seconds, 'checked' or 'refused: why')`` for one answer, timed inside the process
+        around ``Checker.check`` alone; None if it took longer than ``timeout``."""
+        if self.process is None:
+            self._start()
+        assert self.process is not None and self.process.stdin is not None
+        try:
+            self.process.stdin.write(json.dumps(answer) + "\n")
+            self.process.stdin.flush()
+        except OSError:  # it has ended (BrokenPipeError)
+            line = ""
+        else:
+            line = self._line(timeout)
+        if not line:
+            self.stop()
+            return None
+        seconds, outcome = json.loads(line)
+        return seconds, outcome
+
+    def stop(self) -> None:
+        """Stop the process (the next ``check`` starts another)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            if self.process.stdin is not None:
+                try:
+                    self.process.stdin.close()
+                except OSError:  # a line it never read
+                    pass
+            self.process = None
 
 
 # -- the machine ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The benchmark's parts, each adding its rows to a ``Report``: (a) and (b) the core against
 the spaCy floor, (c) the CLI on a CSV, (d) the web page under load, (e) cold start, (f) peak
-memory. Each run of a command is bounded in time (``LIMITS``); ``TARGETS`` are the issue's."""
+memory, (g) hostile input. Each run of a command is bounded in time (``LIMITS``); ``TARGETS``
+are the issues'."""
 
 from __future__ import annotations
 
@@ -13,9 +14,19 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench_data import RUBRIC_DIR, SEED, Row, Sources, api_body, synthetic_class, write_csv
+from bench_data import (
+    RUBRIC_DIR,
+    SEED,
+    Row,
+    Sources,
+    api_body,
+    hostile_answers,
+    synthetic_class,
+    write_csv,
+)
 from bench_harness import (
     API_PATH,
+    CheckerProcess,
     Report,
     Server,
     available,
@@ -23,7 +34,9 @@ from bench_harness import (
     essaycheck_command,
     fmt_rate,
     megabytes,
+    open_page,
     post,
+    post_page,
     run_measured,
     run_timed,
     usable_cores,
@@ -35,8 +48,9 @@ CLIENTS = 16
 MEMORY_WORDS = (50, 100)
 
 # Upper bounds on single runs, so one slow command cannot push the benchmark past ten minutes
-# on two cores: at most about 35 s for (a)+(b), 2 x 100 s for (c), 2 x 35 s for (d), 15 s for (e)
-# and 40 + 200 s for (f). A run that hits its bound is reported as timed out.
+# on two cores: at most about 35 s for (a)+(b), 2 x 100 s for (c), 2 x 35 s for (d), 15 s for (e),
+# 40 + 200 s for (f), and for (g) the sizes' hostile_seconds per hostile answer, twice over at
+# most. A run that hits its bound is reported as timed out.
 LIMITS = dict(cli_run=100.0, memory_small=40.0, memory_large=200.0, server_start=60.0,
               cold_cli=30.0)
 #: Exit codes of 'essaycheck score' that mean the output was written (1: some rows had errors,
@@ -51,6 +65,8 @@ TARGETS = {
     "cold_s": 1.5,           # cold start, CLI and server
     "memory_mb": 300.0,      # peak RSS, 10,000 and 100,000 rows
     "memory_ratio": 1.10,    # "the same": 100,000 rows within 10% of 10,000 rows
+    "hostile_s": 1.0,        # issue 12: any answer within the limits "well under a second",
+                             # and a normal answer on the page while a hostile one is in flight
 }
 
 
@@ -393,3 +409,125 @@ def bench_memory(report: Report, sizes: dict, workdir: Path, sources: Sources) -
                    ratio_target, None, why="not measured")
 
 
+# -- (g) hostile input --------------------------------------------------------------------------
+def bench_hostile(report: Report, sizes: dict, sources: Sources) -> None:
+    """(g) the answers of issue 12, defect 1: the slowest ``Checker.check`` of them, each in a
+    process that is stopped if it overruns; then, on ``essaycheck serve``, a normal answer's
+    latency through the student page while the slowest of them is in flight."""
+    target = f"< {TARGETS['hostile_s']:.0f} s"
+    bound = sizes["hostile_seconds"]
+    answers = hostile_answers()
+    measure = f"slowest Checker.check of {len(answers)} hostile answers within the limits"
+    worker = CheckerProcess(LIMITS["server_start"])
+    timings: list[tuple[str, float | None, str]] = []  # (what, seconds or None: overran, how)
+    try:
+        for label, answer in answers:
+            try:
+                outcome = worker.check(answer, bound)
+            except OSError as exc:
+                report.add("g", measure, f"not available ({exc})", target, None)
+                return
+            seconds, how = outcome if outcome is not None else (None, "stopped")
+            timings.append((label, seconds, how))
+            print(f"      {label}: " + (f"{seconds:.2f} s" if seconds is not None
+                                        else f"over {bound:.0f} s, stopped")
+                  + ("" if how in ("checked", "stopped") else f" ({how[:80]})"), flush=True)
+    finally:
+        worker.stop()
+
+    def cost(timing: tuple[str, float | None, str]) -> float:
+        return float("inf") if timing[1] is None else timing[1]
+
+    slowest = max(timings, key=cost)
+    over = sum(1 for t in timings if cost(t) >= TARGETS["hostile_s"])
+    refused = sum(1 for t in timings if t[2].startswith("refused"))
+    report.add("g", measure,
+               f"{slowest[0]}: " + (f"{slowest[1]:.2f} s" if slowest[1] is not None
+                                    else f"over {bound:.0f} s (stopped)")
+               + f"; {over} of {len(timings)} take {TARGETS['hostile_s']:.0f} s or more"
+               + (f"; {refused} refused" if refused else ""),
+               target, over == 0)
+    report.notes.append("(g) Checker.check of each hostile answer: " + "; ".join(
+        f"{label} {seconds:.2f} s" if seconds is not None else f"{label} over {bound:.0f} s"
+        for label, seconds, _ in timings)
+        + (" (refused: " + "; ".join(f"{label}: {how[9:]}" for label, _, how in timings
+                                    if how.startswith("refused")) + ")" if refused else "") + ".")
+    hostile_label = slowest[0]
+    bench_hostile_served(report, sizes, sources, hostile_label, dict(answers)[hostile_label])
+
+
+def bench_hostile_served(report: Report, sizes: dict, sources: Sources, hostile_label: str,
+                         hostile: str) -> None:
+    """(g) a normal answer through the student page of ``essaycheck serve`` (one process, as
+    started by default) while the API works on the ``hostile`` answer."""
+    target = f"< {TARGETS['hostile_s']:.0f} s"
+    bound = sizes["hostile_seconds"]
+    measure = f"normal answer on the page while a hostile one ({hostile_label}) is in flight"
+    if not available("serve"):
+        report.add("g", measure, "not available ('essaycheck serve' missing)", target, None)
+        return
+    normal = synthetic_class(1, seed=SEED + 7, words=(150, 150), bad_share=0,
+                             sources=sources)[0]
+    server = Server()
+    attacker = None
+    try:
+        if server.wait_ready(api_body(normal), LIMITS["server_start"]) is None:
+            report.add("g", measure, "not available (server gave no successful response: "
+                       + server.output().strip()[-200:] + ")", target, None)
+            return
+        session = open_page(server.port)
+        alone = []
+        for _ in range(3):
+            start = time.perf_counter()
+            status = post_page(server.port, session, normal.question_id, normal.answer)
+            alone.append(time.perf_counter() - start)
+            if status != 200:
+                report.add("g", measure, f"not available (the page answered {status} to a "
+                           "normal answer)", target, None)
+                return
+        hostile_body = api_body(Row("hostile", normal.question_id, hostile))
+        answered = threading.Event()
+        hostile_took: list[float] = []
+
+        def attack() -> None:
+            start = time.perf_counter()
+            try:
+                post(server.port, hostile_body, timeout=3 * bound)
+                hostile_took.append(time.perf_counter() - start)
+            except (OSError, http.client.HTTPException):
+                pass  # stopped with the server
+            answered.set()
+
+        attacker = threading.Thread(target=attack, daemon=True)
+        began = time.perf_counter()
+        attacker.start()
+        time.sleep(0.02)  # the hostile request is on its way, or being worked on
+        latencies: list[float] = []
+        statuses: Counter = Counter()
+        timed_out = False
+        while True:  # at least one normal answer, more while the hostile one is in flight
+            start = time.perf_counter()
+            try:
+                statuses[post_page(server.port, session, normal.question_id, normal.answer,
+                                   timeout=bound)] += 1
+            except (OSError, http.client.HTTPException):
+                timed_out = True
+                break
+            latencies.append(time.perf_counter() - start)
+            if answered.is_set() or len(latencies) >= 5:
+                break
+        in_flight = time.perf_counter() - began
+    finally:
+        server.stop()
+        if attacker is not None:
+            attacker.join(5)
+    worst = float("inf") if timed_out else max(latencies)
+    failed = sum(c for status, c in statuses.items() if status != 200)
+    text = ((f"no answer within {bound:.0f} s" if timed_out
+             else f"worst {worst:.2f} s of {len(latencies)}")
+            + (f" ({failed} not 200)" if failed else "")
+            + "; the hostile request took "
+            + (f"{hostile_took[0]:.2f} s" if hostile_took
+               else f"over {in_flight:.0f} s (stopped with the server)")
+            + f"; alone {statistics.median(alone) * 1000:.0f} ms")
+    report.add("g", measure, text, target, worst < TARGETS["hostile_s"] and not failed)
