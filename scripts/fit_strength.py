@@ -41,7 +41,9 @@ import evalsets
 import numpy as np
 from evalsets import FOLDS
 from strength import (
+    COVERED,
     FEATURES,
+    PARTIAL,
     STEP,
     Collected,
     answer_scores,
@@ -99,8 +101,8 @@ def reliability(sets, weights) -> list[dict]:
     bands = [(0.0, 0.14), (0.14, 0.28), (0.28, 0.5), (0.5, 0.75), (0.75, 1.01)]
     out = []
     for n, c in sets.items():
-        s = instance_strengths(c, weights, 0.28)
-        s = np.where(c.listed, np.minimum(s, 0.5 - 1e-6), s)
+        s = instance_strengths(c, weights, PARTIAL)
+        s = np.where(c.listed, np.minimum(s, COVERED - 1e-6), s)
         best = np.maximum.reduceat(s, c.bag_start) if len(s) else np.zeros(0)
         single = c.bag_points == 1
         human = np.array([row["human"] for row in c.rows])[c.bag_row]
@@ -152,7 +154,7 @@ def _logistic_features(matcher, rubric, analysis, analyzer, cache) -> list[list[
     whole = matcher.evidence(analysis, [(0, len(analysis.sentences))]) \
         if analysis.sentences else None
     content = [spelled[i] for i in range(len(analysis)) if analysis.content[i]]
-    asked = sum(1 for lemma in content if lemma in matcher.demoted_) / max(1, len(content))
+    asked = matcher.question_overlap(content)
     log_length = math.log1p(len(content))
     vectors, precisions, unigrams = [], [], []
     for first, last in ranges:
@@ -202,8 +204,8 @@ def _fit_logistic(sets, names, masks, shipped):
     used = [n for n in sets if masks[n].any()]
     for n in used:
         c = sets[n]
-        s = instance_strengths(c, shipped, 0.28)
-        s = np.where(c.listed, np.minimum(s, 0.5 - 1e-6), s)
+        s = instance_strengths(c, shipped, PARTIAL)
+        s = np.where(c.listed, np.minimum(s, COVERED - 1e-6), s)
         keep = (c.bag_points == 1) & masks[n][c.bag_row]
         if not keep.any():
             continue
@@ -224,7 +226,7 @@ def _fit_logistic(sets, names, masks, shipped):
     return coef, float(model.intercept_[0] - (mean * coef).sum())
 
 
-def _logistic_scores(c: Collected, names, model, covered=0.5, partial=0.28) -> np.ndarray:
+def _logistic_scores(c: Collected, names, model, covered=COVERED, partial=PARTIAL) -> np.ndarray:
     coef, intercept = model
     p = 1 / (1 + np.exp(-(_design(c, names) @ coef + intercept)))
     # question words alone earn nothing; scaled rather than clipped, so that the probability
@@ -285,7 +287,7 @@ def run(data_dir: Path, logistic: bool = False, stems_ablation: bool = True,
     final, value = choose(sets, family, everything)
     shipped = tuple(w for _, w in STRENGTH_WEIGHTS)
     report = {
-        "family": f"{len(family)} weightings: step {STEP}, summing to 1, coverage >= 0.5",
+        "family": f"{len(family)} weightings: step {STEP}, summing to 1, coverage >= {COVERED}",
         "weights": dict(zip(FEATURES, final, strict=True)), "criterion_all_rows": value,
         "shipped": dict(STRENGTH_WEIGHTS), "matches_shipped": final == shipped,
         "self_check_max_difference": max(self_check(sets[n], checkers[n]) for n in sets),

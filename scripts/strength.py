@@ -22,9 +22,10 @@ from essaycheck.analysis import Analyzer, clean_answer
 from essaycheck.checker import Checker
 from essaycheck.errors import EssaycheckError
 from essaycheck.evaluation import pearson, roc_auc
-from essaycheck.matching import STRENGTH_WEIGHTS, MatchSettings
+from essaycheck.matching import DEFAULT_THRESHOLDS, STRENGTH_WEIGHTS, MatchSettings
 
 STEP = 0.05
+COVERED, PARTIAL = DEFAULT_THRESHOLDS  # the strength thresholds a rubric decides with by default
 FEATURES = tuple(name for name, _ in STRENGTH_WEIGHTS)  # coverage, recall, char_recall
 #: More features per instance: ``(matcher, rubric, analysis, analyzer, cache)`` -> per point,
 #: per instance in ``matcher.evidence`` order, a dict of named values.
@@ -125,7 +126,7 @@ def instance_strengths(c: Collected, weights, partial: float, question_cap: bool
     return s
 
 
-def answer_scores(c: Collected, s: np.ndarray, covered: float = 0.5, partial: float = 0.28,
+def answer_scores(c: Collected, s: np.ndarray, covered: float = COVERED, partial: float = PARTIAL,
                   list_cap: bool = True) -> np.ndarray:
     """``evaluation.credit`` of every answer from its instances' strengths ``s``."""
     if list_cap:
@@ -142,7 +143,7 @@ def answer_scores(c: Collected, s: np.ndarray, covered: float = 0.5, partial: fl
     return np.divide(total, weight, out=np.zeros(len(c.rows)), where=weight > 0)
 
 
-def scores_for(c: Collected, weights, covered=0.5, partial=0.28, question_cap=True,
+def scores_for(c: Collected, weights, covered=COVERED, partial=PARTIAL, question_cap=True,
                list_cap=True) -> np.ndarray:
     """``evaluation.credit`` of every answer under the given ``weights``."""
     return answer_scores(c, instance_strengths(c, weights, partial, question_cap), covered,
@@ -150,7 +151,7 @@ def scores_for(c: Collected, weights, covered=0.5, partial=0.28, question_cap=Tr
 
 
 # -- choosing weights ---------------------------------------------------------------------
-def grid(coverage_min: float = 0.5, fixed: dict | None = None) -> list[tuple[float, ...]]:
+def grid(coverage_min: float = COVERED, fixed: dict | None = None) -> list[tuple[float, ...]]:
     """Weights (coverage, recall, char_recall) on a 0.05 grid, summing to 1."""
     steps = int(round(1 / STEP))
     out = []
