@@ -78,3 +78,29 @@ def test_quick_run_of_the_core_parts(tmp_path):
     assert "(b)/(a) = " in out
     assert "Targets:" in out
     assert "Wrote" not in out  # a quick run never overwrites BENCHMARKS.md
+
+
+def test_hostile_answers_are_the_issues_and_within_the_limits(bench):
+    from essaycheck import MAX_ANSWER_CHARS, MAX_ANSWER_WORDS
+
+    answers = dict(bench.hostile_answers())
+    assert answers["16,000 '!'"] == "!" * 16_000
+    assert answers["50,000 '!'"] == "!" * 50_000
+    assert len(answers["8,000 emoji"]) == 8_000 and len(answers["50,000 emoji"]) == 50_000
+    assert len(answers["one 12,000-character token of '('"].split()) == 1
+    assert all(len(a) <= MAX_ANSWER_CHARS and len(a.split()) <= MAX_ANSWER_WORDS
+               for a in answers.values())
+
+
+def test_checker_process_times_check_and_stops_an_overrun(script):
+    harness = script("bench_harness")
+    worker = harness.CheckerProcess(start_timeout=120)
+    try:
+        seconds, outcome = worker.check("Khrushchev denounced Stalin in 1956.", timeout=60)
+        assert outcome == "checked" and 0 < seconds < 60
+        assert worker.check("(" * 50_000, timeout=0.001) is None  # stopped, not waited for
+        assert worker.process is None
+        _, outcome = worker.check("", timeout=60)  # a fresh process takes the next answer
+        assert outcome.startswith("refused: ")
+    finally:
+        worker.stop()
