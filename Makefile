@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run serve test check-rubrics eval eval-seed bench clean
+.PHONY: install run serve test lint check-rubrics eval eval-seed bench clean
 
 # A virtual environment with essaycheck (editable) and the test tools; redone when
 # pyproject.toml changes.
@@ -25,6 +25,12 @@ serve: run
 
 test: install
 	$(BIN)/python -m pytest
+
+# Style and types: ruff and mypy, both configured in pyproject.toml (which also says which
+# folders mypy checks).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 check-rubrics: install
 	$(BIN)/essaycheck rubric check rubric

@@ -83,8 +83,12 @@ def test_serve_without_rubrics_falls_back_to_the_shipped_rubrics(tmp_path, monke
     import waitress
 
     used = []
-    monkeypatch.setattr(cli, "load_checker",
-                        lambda rubrics_dir, pipeline: used.append(rubrics_dir) or checker)
+
+    def load_checker(rubrics_dir, pipeline):
+        used.append(rubrics_dir)
+        return checker
+
+    monkeypatch.setattr(cli, "load_checker", load_checker)
     monkeypatch.setattr(waitress, "serve", lambda app, **kwargs: None)
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli.main, ["serve", "--port", "5123"])
