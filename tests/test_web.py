@@ -10,14 +10,15 @@ import subprocess
 import sys
 
 import pytest
-from markupsafe import escape
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
 
 from essaycheck import MAX_ANSWER_CHARS, MAX_ANSWER_WORDS
+from essaycheck.formatting import evidence_runs
 from essaycheck.resources import web_dir
 from essaycheck.results import PointResult, Span
-from essaycheck.web import MAX_CONTENT_LENGTH, Segment, create_app, highlight_segments
+from essaycheck.web import MAX_CONTENT_LENGTH, create_app, highlight_segments
 
 from .conftest import RUBRIC_DIR
 
@@ -530,24 +531,16 @@ def point(status, *spans):
                        weight=1.0, evidence=tuple(Span(a, b, "") for a, b in spans))
 
 
-def test_segments_merge_overlapping_spans_and_cover_the_answer():
+def test_the_page_highlights_overlapping_evidence_as_one_run():
+    """The page's runs are the shared evidence runs with overlaps joined (the cases are in
+    test_formatting.py)."""
     answer = "0123456789abcdefghij"
     points = (point("covered", (2, 6)), point("partial", (4, 9), (15, 18)),
               point("missed", (0, 20)), point("covered", (9, 12)))
     segments = highlight_segments(answer, points)
-    assert "".join(s.text for s in segments) == answer
-    assert segments == [
-        Segment("01", False, ()), Segment("2345678", True, (1, 2)),
-        Segment("9ab", True, (4,)), Segment("cde", False, ()),
-        Segment("fgh", True, (2,)), Segment("ij", False, ()),
-    ]
-
-
-def test_segments_without_evidence_and_with_bad_offsets():
-    assert highlight_segments("abc", ()) == [Segment("abc", False, ())]
-    assert highlight_segments("abc", (point("covered", (2, 9), (1, 1)),)) == [
-        Segment("abc", False, ())]
-    assert highlight_segments("", ()) == []
+    assert segments == evidence_runs(answer, points, join_overlaps=True)
+    assert [(s.text, s.points) for s in segments if s.is_evidence] == [
+        ("2345678", (1, 2)), ("9ab", (4,)), ("fgh", (2,))]
 
 
 @given(st.text(max_size=40), st.lists(st.tuples(st.integers(0, 45), st.integers(0, 45),

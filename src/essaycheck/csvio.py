@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from .errors import EssaycheckError
-from .formatting import format_number
+from .formatting import format_number, truncate
 from .results import CheckResult
 from .rubric import Rubric
 
@@ -129,8 +129,7 @@ class InputRow:
 
 
 def _short(name: str, limit: int = 40) -> str:
-    name = name.replace("\r", " ").replace("\n", " ")
-    return name if len(name) <= limit else name[: limit - 1] + "…"
+    return truncate(name.replace("\r", " ").replace("\n", " "), limit)
 
 
 def _listing(columns: Sequence[str]) -> str:

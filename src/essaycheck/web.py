@@ -14,19 +14,29 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, redirect, render_template, request, \
-    url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .analysis import MAX_ANSWER_CHARS, MAX_ANSWER_WORDS
 from .errors import AnswerError, AnswerTooLongError, EssaycheckError, UnknownQuestionError
+from .formatting import EvidenceRun, evidence_runs, format_number
 from .matching import limit_blas_threads
 from .resources import static_dir, templates_dir
-from .results import COVERED, PARTIAL, CheckResult, PointResult
+from .results import CheckResult, PointResult
 
 #: Largest request body accepted, in bytes. Generous enough for any answer within the
 #: documented limits however it is encoded (50,000 characters, each up to 12 bytes as a JSON
@@ -73,7 +83,7 @@ def create_app(checker: Any = None, rubrics_dir: str | Path = "rubric",
     )
     app.config.update(config or {})
     app.json.sort_keys = False  # keep the documented field order
-    app.add_template_filter(lambda number: f"{number:g}", "num")
+    app.add_template_filter(format_number, "num")
     if checker is None:
         from .checker import Checker
 
@@ -113,36 +123,10 @@ def sentence(message: str) -> str:
 # ---------------------------------------------------------------- highlighting
 
 
-class Segment(NamedTuple):
-    """A run of the answer: plain text, or evidence for the listed point numbers (1-based)."""
-
-    text: str
-    is_evidence: bool
-    points: tuple[int, ...]
-
-
-def highlight_segments(answer: str, points: tuple[PointResult, ...]) -> list[Segment]:
-    """Split the answer into plain and evidence runs; overlapping evidence spans merge into
-    one run that names every point it supports."""
-    spans = sorted((span.start, span.end, number)
-                   for number, point in enumerate(points, 1) if point.status in (COVERED, PARTIAL)
-                   for span in point.evidence if 0 <= span.start < span.end <= len(answer))
-    merged: list[list] = []
-    for start, end, number in spans:
-        if merged and start < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-            merged[-1][2].add(number)
-        else:
-            merged.append([start, end, {number}])
-    segments, position = [], 0
-    for start, end, numbers in merged:
-        if start > position:
-            segments.append(Segment(answer[position:start], False, ()))
-        segments.append(Segment(answer[start:end], True, tuple(sorted(numbers))))
-        position = end
-    if position < len(answer):
-        segments.append(Segment(answer[position:], False, ()))
-    return segments
+def highlight_segments(answer: str, points: Sequence[PointResult]) -> list[EvidenceRun]:
+    """The answer in plain and evidence runs as the page marks them: overlapping evidence is
+    one run naming every point it supports."""
+    return evidence_runs(answer, points, join_overlaps=True)
 
 
 # ---------------------------------------------------------------- the page
