@@ -8,10 +8,8 @@ import csv
 import io
 import json
 import pickle
-import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from html.parser import HTMLParser
 from itertools import count, islice
 
 import pytest
@@ -35,7 +33,6 @@ from essaycheck.csvio import (
     suggest_encoding,
 )
 from essaycheck.errors import EmptyAnswerError, PipelineError, UnknownQuestionError
-from essaycheck.report import render_report, segments
 from essaycheck.results import CheckResult
 from essaycheck.scoring import ClassSummary, ordered_window, score_rows
 
@@ -386,7 +383,7 @@ def test_json_lines_hold_the_full_detail(checker):
 
 
 # --------------------------------------------------------------------------------------------
-# Class totals and the report
+# Class totals (the report: test_report.py)
 
 
 def class_summary(checker, answers, detail_limit=1000):
@@ -416,88 +413,6 @@ def test_class_summary_counts_and_most_missed(checker):
     assert lines[0] == "Rows scored: 3 of 5; rows with errors: 2"
     assert any(line.startswith(SS) and "/ 6" in line for line in lines)
     assert any("missed by" in line for line in lines)
-
-
-class Page(HTMLParser):
-    """Collects what the report tests look at."""
-
-    def __init__(self):
-        super().__init__()
-        self.tags = []
-        self.ids = set()
-        self.links = []
-        self.students = 0
-        self.marks = []
-        self._in_mark = False
-        self.scripts = 0
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        self.tags.append(tag)
-        if "id" in attrs:
-            self.ids.add(attrs["id"])
-        if tag == "a" and attrs.get("href", "").startswith("#"):
-            self.links.append(attrs["href"][1:])
-        if tag == "tr" and "student" in (attrs.get("class") or "").split():
-            self.students += 1
-        if tag == "mark":
-            self._in_mark = True
-            self.marks.append("")
-        if tag == "script":
-            self.scripts += 1
-
-    def handle_endtag(self, tag):
-        if tag == "mark":
-            self._in_mark = False
-
-    def handle_data(self, data):
-        if self._in_mark:
-            self.marks[-1] += data
-
-
-def parse(html: str) -> Page:
-    page = Page()
-    page.feed(html)
-    page.close()
-    return page
-
-
-def test_report_holds_charts_rows_and_escaped_evidence(checker):
-    hostile = "<script>alert('x')</script> " + GOOD
-    summary = class_summary(checker, [
-        ["a&b", SS, GOOD], ["<b>bold</b>", SS, hostile], ["c", TH, "The thaw relaxed "
-         "censorship so writers and artists had more freedom."], ["d", SS, ""]])
-    html = render_report(summary, source="class.csv")
-    page = parse(html)
-    assert page.tags.count("svg") == 4          # two charts per question asked
-    assert page.students == 3
-    assert page.scripts == 0 and "<script>alert" not in html
-    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
-    assert "&lt;b&gt;bold&lt;/b&gt;" in html and "a&amp;b" in html
-    assert all(target in page.ids for target in page.links)
-    assert any("weaken his rivals" in mark for mark in page.marks)
-    assert "line 5, column &#39;answer&#39;: empty answer" in html
-    for external in ('src="http', "href=\"http", "url(http", "@import", "<link"):
-        assert external not in html
-    # the only addresses are XML namespace names, which nothing fetches
-    assert set(re.findall(r"https?://[^\"'\s<]+", html)) <= {
-        "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
-
-
-def test_report_says_when_it_lists_only_the_first_answers(checker):
-    summary = class_summary(checker, [[f"s{i}", SS, GOOD] for i in range(4)], detail_limit=2)
-    html = render_report(summary)
-    assert parse(html).students == 2
-    assert "cover all 4 answers; only the first 2" in html
-
-
-def test_segments_merge_overlapping_evidence(checker):
-    text = "One sentence here. Another one there. A third."
-    result = checker.check(SS, GOOD)
-    pieces = segments(GOOD, result)
-    assert "".join(p.text for p in pieces) == GOOD
-    assert any(p.status for p in pieces)
-    assert segments(text, checker.check(SS, text))[0].text == text
 
 
 # --------------------------------------------------------------------------------------------
