@@ -499,6 +499,15 @@ def test_openapi_document_is_valid_openapi_3_1(openapi):
     assert set(responses) == {"200", "400", "404", "413", "415", "422"}
 
 
+def test_openapi_document_states_the_limits_in_force(openapi):
+    """The data file's limit fields are filled from the code's constants."""
+    answer = openapi["components"]["schemas"]["CheckRequest"]["properties"]["answer"]
+    assert answer["maxLength"] == MAX_ANSWER_CHARS
+    assert f"{MAX_ANSWER_CHARS:,} characters" in answer["description"]
+    assert f"over {MAX_CONTENT_LENGTH:,} bytes" in openapi["info"]["description"]
+    assert not re.search(r"\{[A-Z_]+", json.dumps(openapi))   # no field left unfilled
+
+
 def schema_validator(openapi, name):
     from jsonschema import Draft202012Validator
     from referencing import Registry

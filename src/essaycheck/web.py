@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -284,167 +285,35 @@ def add_headers(response):
 # ---------------------------------------------------------------- OpenAPI
 
 
-def openapi_document() -> dict:
-    """The OpenAPI 3.1 description of the JSON API."""
-    def error_response(status: int, code: str, message: str, description: str) -> dict:
-        return {"description": description, "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/Error"},
-            "example": {"error": code, "message": message, "status": status}}}}
+#: The OpenAPI document's data file, beside the page's templates.
+OPENAPI_FILE = "openapi.json"
 
-    nullable_string = {"type": ["string", "null"]}
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "essaycheck API",
-            "version": "1",
-            "summary": "Rubric-based feedback on written answers.",
-            "description": (
-                "Check a student's answer against the mark scheme of a practice question: for "
-                "each point, whether the answer makes it (covered, partial or missed), the "
-                "words of the answer that earned it as character offsets, and a hint for what "
-                f"is missing. {LIMIT_MESSAGE} Request bodies over {MAX_CONTENT_LENGTH:,} bytes "
-                "are refused with 413. Answers are neither stored nor logged."),
-            "license": {"name": "MIT", "identifier": "MIT"},
-        },
-        "paths": {
-            "/api/v1/questions": {"get": {
-                "operationId": "listQuestions",
-                "summary": "The practice questions that can be checked",
-                "responses": {"200": {"description": "Every loaded question, in order.",
-                                      "content": {"application/json": {"schema": {
-                                          "$ref": "#/components/schemas/QuestionList"}}}}},
-            }},
-            "/api/v1/check": {"post": {
-                "operationId": "checkAnswer",
-                "summary": "Check one answer against a question's mark scheme",
-                "requestBody": {"required": True, "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/CheckRequest"},
-                    "example": {"question_id": "secret-speech-1956",
-                                "answer": "Khrushchev wanted to weaken his rivals."}}}},
-                "responses": {
-                    "200": {"description": "The feedback for the answer.",
-                            "content": {"application/json": {"schema": {
-                                "$ref": "#/components/schemas/CheckResult"}}}},
-                    "400": error_response(
-                        400, "bad_request", "missing field: 'answer'",
-                        "The body is not valid JSON, not an object, lacks `question_id` or "
-                        "`answer`, or one of them is not a string (`bad_request`)."),
-                    "404": error_response(
-                        404, "unknown_question",
-                        "unknown question id 'x'; known question ids: secret-speech-1956",
-                        "No question has this id (`unknown_question`)."),
-                    "413": error_response(
-                        413, "answer_too_long",
-                        f"answer too long: 5,200 words, the limit is {MAX_ANSWER_WORDS:,} "
-                        "words; shorten the answer or split it",
-                        f"The answer is over {MAX_ANSWER_CHARS:,} characters or "
-                        f"{MAX_ANSWER_WORDS:,} words (`answer_too_long`), or the body is over "
-                        f"{MAX_CONTENT_LENGTH:,} bytes (`request_too_large`). Refused before "
-                        "any processing."),
-                    "415": error_response(
-                        415, "unsupported_media_type",
-                        "send the body as JSON with 'Content-Type: application/json'",
-                        "The body is not sent as `application/json` (`unsupported_media_type`)."),
-                    "422": error_response(
-                        422, "empty_answer", "empty answer: write your answer before checking it",
-                        "The answer is empty or only whitespace (`empty_answer`), or otherwise "
-                        "cannot be checked (`invalid_answer`)."),
-                },
-            }},
-            "/api/v1/openapi.json": {"get": {
-                "operationId": "openapi",
-                "summary": "This document",
-                "responses": {"200": {"description": "The OpenAPI 3.1 document.",
-                                      "content": {"application/json": {
-                                          "schema": {"type": "object"}}}}},
-            }},
-        },
-        "components": {"schemas": {
-            "Question": {
-                "type": "object",
-                "required": ["id", "question", "subject", "max_score", "point_count"],
-                "properties": {
-                    "id": {"type": "string", "description": "Use as `question_id`."},
-                    "question": {"type": "string", "description": "The full question."},
-                    "subject": {"type": "string", "description": "May be empty."},
-                    "max_score": {"type": "number"},
-                    "point_count": {"type": "integer", "minimum": 1,
-                                    "description": "Points in the mark scheme."},
-                },
-            },
-            "QuestionList": {
-                "type": "object", "required": ["questions"],
-                "properties": {"questions": {"type": "array",
-                                             "items": {"$ref": "#/components/schemas/Question"}}},
-            },
-            "CheckRequest": {
-                "type": "object",
-                "required": ["question_id", "answer"],
-                "properties": {
-                    "question_id": {"type": "string", "examples": ["secret-speech-1956"]},
-                    "answer": {"type": "string", "maxLength": MAX_ANSWER_CHARS,
-                               "description": f"The student's answer: at most "
-                                              f"{MAX_ANSWER_CHARS:,} characters and "
-                                              f"{MAX_ANSWER_WORDS:,} words, not empty."},
-                },
-                "description": "Other properties are ignored.",
-            },
-            "Span": {
-                "type": "object",
-                "required": ["start", "end", "text"],
-                "description": ("A stretch of the answer: `answer[start:end] == text`, in "
-                                "Unicode code points (not UTF-16 units)."),
-                "properties": {"start": {"type": "integer", "minimum": 0},
-                               "end": {"type": "integer", "minimum": 0},
-                               "text": {"type": "string"}},
-            },
-            "PointResult": {
-                "type": "object",
-                "required": ["point_id", "point_text", "status", "confidence", "weight",
-                             "matched_terms", "evidence", "hint", "note", "quote"],
-                "properties": {
-                    "point_id": {"type": "string"},
-                    "point_text": {"type": "string", "description": "The mark-scheme point."},
-                    "status": {"type": "string", "enum": ["covered", "partial", "missed"]},
-                    "confidence": {"type": "number", "minimum": 0},
-                    "weight": {"type": "number"},
-                    "matched_terms": {"type": "array", "items": {"type": "string"},
-                                      "description": "Rubric key words found in the answer."},
-                    "evidence": {"type": "array", "items": {"$ref": "#/components/schemas/Span"},
-                                 "description": "The answer's words that earned the point."},
-                    "hint": {**nullable_string,
-                             "description": "What to add (points not fully covered)."},
-                    "note": {**nullable_string, "description": "Why the status is what it is."},
-                    "quote": {"type": "string",
-                              "description": "The evidence texts joined with ' … '."},
-                },
-            },
-            "CheckResult": {
-                "type": "object",
-                "required": ["question_id", "score", "max_score", "points", "word_count",
-                             "summary", "warnings"],
-                "properties": {
-                    "question_id": {"type": "string"},
-                    "score": {"type": "number", "minimum": 0},
-                    "max_score": {"type": "number"},
-                    "points": {"type": "array",
-                               "items": {"$ref": "#/components/schemas/PointResult"}},
-                    "word_count": {"type": "integer", "minimum": 0},
-                    "summary": {"type": "string",
-                                "examples": ["3 of 6 points covered: 3 out of 6."]},
-                    "warnings": {"type": "array", "items": {"type": "string"},
-                                 "description": "Feedback on the answer as a whole."},
-                },
-            },
-            "Error": {
-                "type": "object",
-                "required": ["error", "message", "status"],
-                "properties": {
-                    "error": {"type": "string", "description": "Machine-readable kind.",
-                              "examples": ["empty_answer", "unknown_question"]},
-                    "message": {"type": "string", "description": "For a person to read."},
-                    "status": {"type": "integer", "description": "The HTTP status."},
-                },
-            },
-        }},
-    }
+
+@lru_cache(maxsize=4)
+def _openapi_source(templates: Path) -> str:
+    """The text of the OpenAPI data file, read once per process (per templates folder)."""
+    return (templates / OPENAPI_FILE).read_text(encoding="utf-8")
+
+
+def _fill_limits(value: Any, limits: dict[str, Any]) -> Any:
+    """``value`` with the limits put into its strings: ``"{NAME:,}"`` style fields are
+    formatted, and a string that is one bare field, such as ``"{MAX_ANSWER_CHARS}"``, becomes
+    the value itself (a number in the document)."""
+    if isinstance(value, dict):
+        return {key: _fill_limits(item, limits) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fill_limits(item, limits) for item in value]
+    if isinstance(value, str) and "{" in value:
+        bare = value[1:-1]
+        if value.startswith("{") and value.endswith("}") and bare in limits:
+            return limits[bare]
+        return value.format_map(limits)
+    return value
+
+
+def openapi_document() -> dict:
+    """The OpenAPI 3.1 description of the JSON API, from ``openapi.json`` beside the templates
+    with the answer and request limits filled in (so the document cannot drift from them)."""
+    limits = {"MAX_ANSWER_CHARS": MAX_ANSWER_CHARS, "MAX_ANSWER_WORDS": MAX_ANSWER_WORDS,
+              "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH, "LIMIT_MESSAGE": LIMIT_MESSAGE}
+    return _fill_limits(json.loads(_openapi_source(templates_dir())), limits)
