@@ -4,19 +4,129 @@ from __future__ import annotations
 
 import pytest
 
+import re
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from essaycheck.analysis import (
     MAX_ANSWER_CHARS,
+    MAX_SYMBOL_RUN,
+    MAX_TOKEN_CHARS,
+    Analyzer,
     build_pipeline,
     clean_answer,
     count_words,
     normalise_lemma,
+    spacy_text,
 )
 from essaycheck.errors import AnswerError, AnswerTooLongError, EmptyAnswerError, PipelineError
 
+LONG_RUN = re.compile(r"\S{%d,}" % (MAX_TOKEN_CHARS + 1))
+LONG_SYMBOL_RUN = re.compile(r"(?:_|[^\w\s]){%d,}" % (MAX_SYMBOL_RUN + 1))
+# Texts an attacker or a careless paste may send: long runs of one character (punctuation,
+# emoji, combining accents, right-to-left marks, zero-width joiners), scripts mixed with no
+# space, words glued by commas, as well as ordinary words.
+PIECES = ["!", ".", "_", "🙂", "\u0301", "\u200f", "\u200d", "a", "Stalin", "абв", "中文", "أبت",
+          ",", "-", " ", "\n", "\x00", "\u2028", "1"]
+hostile_texts = st.lists(st.tuples(st.sampled_from(PIECES), st.integers(1, 300)), max_size=12
+                         ).map(lambda runs: "".join(piece * n for piece, n in runs))
+ordinary_texts = st.lists(st.one_of(
+    st.sampled_from(["Stalin", "purged", "his", "rivals", "and", "the", "terror", "!", "...",
+                     "?!", "🙂", "don't", "e.g.", "\n", "1956,", "(Khrushchev)", "over-long"]),
+    st.text(max_size=MAX_SYMBOL_RUN)), max_size=60).map(" ".join)
 
-def test_clean_answer_keeps_offsets_and_replaces_controls():
-    assert clean_answer("a\x00b\x1fc\ud800d") == "a b c d"
+
+def as_spacy_reads(text: str) -> str:
+    """The text with control characters (but tab and line breaks), line and paragraph
+    separators and lone surrogates as spaces."""
+    return "".join(" " if c not in "\t\n\r" and unicodedata.category(c) in
+                   ("Cc", "Cs", "Zl", "Zp") else c for c in text)
+
+
+class RecordingTokenizer:
+    """Passes texts on to spaCy's tokeniser, keeping each one: what spaCy was asked to read."""
+
+    def __init__(self, tokenizer) -> None:
+        self.tokenizer = tokenizer
+        self.seen: list[str] = []
+
+    def __call__(self, text):
+        self.seen.append(text)
+        return self.tokenizer(text)
+
+
+def test_clean_answer_keeps_the_answer_as_given():
+    assert clean_answer("a\x00b\x1fc\ud800d") == "a\x00b\x1fc\ud800d"
     assert clean_answer("line one\nline two\ttab") == "line one\nline two\ttab"
+    assert clean_answer("caf\u00e9".encode()) == "caf\u00e9"
+
+
+def test_spacy_reads_control_characters_as_spaces(analyzer):
+    text = "Stalin\x00purged\x1brivals\u2028and\ud800Beria"
+    analysis = analyzer.analyse(text)
+    assert [text[a:b] for a, b in zip(analysis.starts, analysis.ends, strict=True)] == [
+        "Stalin", "purged", "rivals", "and", "Beria"]
+    assert analysis.text == text
+
+
+def test_no_run_reaching_spacy_is_longer_than_the_caps():
+    nlp = build_pipeline()
+    nlp.tokenizer = recording = RecordingTokenizer(nlp.tokenizer)
+    analyzer = Analyzer(nlp)
+    texts = ["!" * 16_000, "🙂" * 5_000, "a" + "\u0301" * 3_000, "x" * 1_000 + " end",
+             "word," * 400]
+    analyzer.analyse(texts[0])
+    list(analyzer.analyse_many((text, None) for text in texts[1:]))
+    assert len(recording.seen) == len(texts)
+    for seen in recording.seen:
+        assert not LONG_RUN.search(seen) and not LONG_SYMBOL_RUN.search(seen)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=hostile_texts)
+def test_spacy_text_caps_every_run_and_only_inserts_spaces(text):
+    seen, inserted = spacy_text(text)
+    assert not LONG_RUN.search(seen) and not LONG_SYMBOL_RUN.search(seen)
+    assert inserted == sorted(set(inserted)) and len(seen) == len(text) + len(inserted)
+    # taking the inserted spaces out gives back the text, control characters as spaces
+    spaces = {cut + k for k, cut in enumerate(inserted)}
+    assert "".join(c for i, c in enumerate(seen) if i not in spaces) == as_spacy_reads(text)
+    for cut in inserted:
+        assert not text[cut - 1].isspace() and not text[cut].isspace()
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=ordinary_texts)
+def test_text_without_long_runs_reaches_spacy_unchanged(text):
+    if LONG_RUN.search(text) or LONG_SYMBOL_RUN.search(text):
+        return
+    assert spacy_text(text) == (as_spacy_reads(text), [])
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.one_of(hostile_texts, ordinary_texts))
+def test_analysis_offsets_point_into_the_text_as_given(analyzer, text):
+    analysis = analyzer.analyse(text)
+    assert analysis.text == text
+    previous_end = 0
+    for start, end in zip(analysis.starts, analysis.ends, strict=True):
+        written = text[start:end]
+        assert written and not any(c.isspace() for c in written)
+        assert len(written) <= MAX_TOKEN_CHARS and start >= previous_end
+        previous_end = end
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=ordinary_texts)
+def test_analysis_of_ordinary_text_is_spacys_own(analyzer, nlp, text):
+    if LONG_RUN.search(text) or LONG_SYMBOL_RUN.search(text) or text != as_spacy_reads(text):
+        return
+    doc = nlp(text)
+    analysis = analyzer.analyse(text)
+    kept = [t for t in doc if not t.is_space and t.lemma_.lower() not in ("'s", "s'", "'")]
+    assert analysis.starts == tuple(t.idx for t in kept)
 
 
 @pytest.mark.parametrize("bad, error", [

@@ -39,6 +39,24 @@ def test_any_answer_gives_a_result_or_a_clear_error(checker, answer, question):
             assert 0 <= span.start < span.end <= len(text)
 
 
+controls = st.sampled_from(["\x00", "\x1b", "\x7f", "\x85", "\u2028", "\u2029", "\ud800", "\x0c"])
+controlled_answers = st.lists(st.one_of(words, controls, st.tuples(words, controls, words).map(
+    "".join)), min_size=1, max_size=80).map(" ".join)
+
+
+@SETTINGS
+@given(answer=controlled_answers, question=st.sampled_from(["secret-speech-1956",
+                                                            "thaw-significance"]))
+def test_evidence_text_is_the_answer_as_sent(checker, answer, question):
+    try:
+        result = checker.check(question, answer)
+    except EssaycheckError:
+        return
+    for point in result.points:
+        for span in point.evidence:
+            assert span.text == answer[span.start:span.end]
+
+
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20))
 plain_data = st.recursive(scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)),

@@ -21,6 +21,13 @@ from .errors import AnswerError, AnswerTooLongError, EmptyAnswerError, PipelineE
 #: Documented limits on one answer; longer answers are refused before any processing.
 MAX_ANSWER_CHARS = 50_000
 MAX_ANSWER_WORDS = 5_000
+#: Longest run of non-space characters, and of symbols (neither letters, digits nor spaces),
+#: that reaches spaCy in one piece: its tokeniser takes time quadratic in the length of such a
+#: run (16,000 "!" took 23 s, and the work holds the interpreter lock), no real word is this
+#: long, and a run of symbols is made into one-character tokens anyway. Longer runs are cut
+#: with a space, so every text is analysed in time linear in its length.
+MAX_TOKEN_CHARS = 100
+MAX_SYMBOL_RUN = 16
 
 DEFAULT_PIPELINE = "blank:en"
 
@@ -37,8 +44,14 @@ NEGATION_SCOPE = 8
 # "not only ... but also" and the like affirm rather than negate.
 NOT_NEGATING_NEXT = frozenset({"only", "just", "merely", "simply", "least", "doubt"})
 
-# Control characters and lone surrogates become spaces, one for one, so offsets stay valid.
+# Control characters and lone surrogates reach spaCy as spaces, one for one, so offsets into
+# what spaCy sees are offsets into the text as given.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# Runs that may need cutting before spaCy (the shortest that can be too long), and runs of
+# symbols (underscore included: "______" is no word either). ``\s`` is ``str.isspace``, which
+# is also where spaCy's tokeniser splits.
+_LONG_RUN = re.compile(r"\S{%d,}" % (min(MAX_TOKEN_CHARS, MAX_SYMBOL_RUN) + 1))
+_SYMBOL_RUN = re.compile(r"(?:_|[^\w\s]){%d,}" % (MAX_SYMBOL_RUN + 1))
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 
 
@@ -67,11 +80,13 @@ def build_pipeline(name: str | None = None):
 
 
 def clean_answer(text: object) -> str:
-    """Validate an answer and make it safe to analyse, keeping every character offset.
+    """Validate an answer and return it as text for ``Analyzer.analyse``, character for
+    character (decoded if it came as UTF-8 bytes), so that every offset into the analysis is an
+    offset into the answer as given.
 
-    Raises ``EmptyAnswerError``, ``AnswerTooLongError`` or ``AnswerError`` for bytes that are not
-    UTF-8. Control characters are replaced by spaces one for one, so offsets into the result are
-    offsets into the answer as given.
+    Raises ``EmptyAnswerError`` (nothing but spaces and control characters),
+    ``AnswerTooLongError``, or ``AnswerError`` for bytes that are not UTF-8 or for what is not
+    text.
     """
     if isinstance(text, (bytes, bytearray)):
         try:
@@ -83,14 +98,52 @@ def clean_answer(text: object) -> str:
         raise AnswerError(f"answer must be text, not {type(text).__name__}")
     if len(text) > MAX_ANSWER_CHARS:
         raise AnswerTooLongError(len(text), MAX_ANSWER_CHARS, "characters")
-    text = _CONTROL.sub(" ", text)
-    if not text.strip():
+    seen = _CONTROL.sub(" ", text)
+    if not seen.strip():
         raise EmptyAnswerError()
     # a word takes two characters with its space: a short text cannot be too many words
-    words = len(text.split()) if len(text) >= 2 * MAX_ANSWER_WORDS else 0
+    words = len(seen.split()) if len(seen) >= 2 * MAX_ANSWER_WORDS else 0
     if words > MAX_ANSWER_WORDS:
         raise AnswerTooLongError(words, MAX_ANSWER_WORDS, "words")
     return text
+
+
+def spacy_text(text: str) -> tuple[str, list[int]]:
+    """What spaCy is given for a text, and where it differs in length: control characters and
+    lone surrogates become spaces (one for one), and a space is inserted into every run of
+    non-space characters longer than ``MAX_TOKEN_CHARS`` and every run of symbols longer than
+    ``MAX_SYMBOL_RUN``. Returns the text and the offsets (into ``text``) before which a space was
+    inserted, in order; a text without such runs comes back as it is, with none."""
+    text = _CONTROL.sub(" ", text)
+    cuts: list[int] = []
+    for run in _LONG_RUN.finditer(text):
+        start, end = run.span()
+        bounds = [cut for symbols in _SYMBOL_RUN.finditer(text, start, end)
+                  for cut in range(symbols.start() + MAX_SYMBOL_RUN, symbols.end(),
+                                   MAX_SYMBOL_RUN)]
+        last = start
+        for bound in bounds + [end]:
+            while bound - last > MAX_TOKEN_CHARS:
+                last = _cut(text, last)
+                cuts.append(last)
+            if bound < end:
+                cuts.append(bound)
+            last = bound
+    if not cuts:
+        return text, cuts
+    pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    return " ".join(pieces), cuts
+
+
+def _cut(text: str, start: int) -> int:
+    """Where to cut a run of non-space characters that goes on past ``start`` +
+    ``MAX_TOKEN_CHARS``: after its last symbol in the second half of that stretch (so that
+    "word,word,word..." keeps its words), else at the limit."""
+    limit = start + MAX_TOKEN_CHARS
+    for cut in range(limit, start + MAX_TOKEN_CHARS // 2, -1):
+        if not text[cut - 1].isalnum():
+            return cut
+    return limit
 
 
 def count_words(text: str) -> int:
@@ -173,15 +226,24 @@ class TokenReader:
             self._cache[key] = info
         return info
 
-    def read(self, doc, text: str | None = None) -> Analysis:
+    def read(self, doc, text: str | None = None, inserted: list[int] | None = None
+             ) -> Analysis:
         """The ``Analysis`` of one processed ``Doc``; ``text`` is the text it was made from,
-        if at hand (spaCy rebuilds ``doc.text`` token by token)."""
+        if at hand (spaCy rebuilds ``doc.text`` token by token), and ``inserted`` the offsets
+        into it before which ``spacy_text`` inserted a space."""
         table = doc.to_array(self._columns)
-        keys = list(zip(table[:, 0].tolist(), table[:, 1].tolist()))
+        keys = list(zip(table[:, 0].tolist(), table[:, 1].tolist(), strict=True))
         infos = list(map(self._cache.get, keys))
         if not all(infos):
-            infos = [info or self._describe(key) for info, key in zip(infos, keys)]
-        offsets = table[:, 2].tolist()
+            infos = [info or self._describe(key) for info, key in zip(infos, keys, strict=True)]
+        if inserted:
+            # back to offsets into ``text``: less the inserted spaces before each token (the
+            # k-th of which sits at its offset + k in what spaCy read)
+            spaced = numpy.asarray(inserted, dtype=numpy.int64) + numpy.arange(len(inserted))
+            spacy_offsets = table[:, 2].astype(numpy.int64)
+            offsets = (spacy_offsets - numpy.searchsorted(spaced, spacy_offsets)).tolist()
+        else:
+            offsets = table[:, 2].tolist()
         starts_sentence = table[:, 3].astype(numpy.int64) == 1
         if any(map(_SKIP, infos)):
             keep = list(compress(range(len(infos)), map(operator.not_, map(_SKIP, infos))))
@@ -273,16 +335,21 @@ class Analyzer:
         return self._known_words
 
     def analyse(self, text: str) -> Analysis:
-        """Analyse one text."""
-        return self.reader.read(self.nlp(text), text)
+        """Analyse one text; its offsets are offsets into ``text`` as given."""
+        seen, inserted = spacy_text(text)
+        return self.reader.read(self.nlp(seen), text, inserted)
 
     def analyse_many(self, texts):
         """Analyse a stream of ``(text, context)`` pairs, yielding ``(Analysis, context)``,
         ``BATCH`` at a time: memory holds one batch, whatever the length of the stream."""
-        docs = self.nlp.pipe(((text, (text, context)) for text, context in texts),
-                             as_tuples=True, batch_size=self.BATCH)
+        def prepared():
+            for text, context in texts:
+                seen, inserted = spacy_text(text)
+                yield seen, (text, inserted, context)
+
+        docs = self.nlp.pipe(prepared(), as_tuples=True, batch_size=self.BATCH)
         while batch := list(itertools.islice(docs, self.BATCH)):
             # Read the whole batch before handing any of it on: interleaving spaCy's
             # generators with the caller's work per document measured 17% slower.
-            yield from [(self.reader.read(doc, text), context)
-                        for doc, (text, context) in batch]
+            yield from [(self.reader.read(doc, text, inserted), context)
+                        for doc, (text, inserted, context) in batch]
