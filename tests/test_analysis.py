@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import re
 import unicodedata
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,8 +22,8 @@ from essaycheck.analysis import (
 )
 from essaycheck.errors import AnswerError, AnswerTooLongError, EmptyAnswerError, PipelineError
 
-LONG_RUN = re.compile(r"\S{%d,}" % (MAX_TOKEN_CHARS + 1))
-LONG_SYMBOL_RUN = re.compile(r"(?:_|[^\w\s]){%d,}" % (MAX_SYMBOL_RUN + 1))
+LONG_RUN = re.compile(rf"\S{{{MAX_TOKEN_CHARS + 1},}}")
+LONG_SYMBOL_RUN = re.compile(rf"(?:_|[^\w\s]){{{MAX_SYMBOL_RUN + 1},}}")
 # Texts an attacker or a careless paste may send: long runs of one character (punctuation,
 # emoji, combining accents, right-to-left marks, zero-width joiners), scripts mixed with no
 # space, words glued by commas, as well as ordinary words.

@@ -173,3 +173,112 @@ def test_a_mark_shift_moves_every_mark_within_0_and_max_score():
     assert mark(plain, statuses) == 2 and mark(lenient, statuses) == 3
     assert mark(harsh, statuses) == 1
     assert mark(lenient, ["covered", "covered"]) == 4 and mark(harsh, ["missed", "missed"]) == 0
+
+
+def test_yaml_aliases_are_refused_before_they_expand():
+    bomb = VALID.replace("max_score: 3", textwrap.dedent("""\
+        a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]
+        b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+        c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+        max_score: [*c, *c, *c, *c, *c, *c, *c, *c, *c]"""))
+    problems = problems_of(bomb)
+    assert len(problems) == 1
+    assert "test.yaml: line 4, column 8: uses the YAML alias *a" in problems[0]
+    assert "write the value out in full" in problems[0]
+
+
+@pytest.mark.parametrize("field", ["max_score", "thresholds", "bands", "mark_shift", "question"])
+def test_an_alias_under_any_field_is_refused(field):
+    text = f"notes: &big [x, x]\n{VALID.replace(f'{field}: 3', '')}{field}: *big\n"
+    problems = problems_of(text)
+    assert len(problems) == 1 and "alias *big" in problems[0] and "line" in problems[0]
+
+
+def test_deep_nesting_gets_a_message_not_a_traceback():
+    problems = problems_of(VALID + "notes: " + "[" * 5000 + "\n")
+    assert len(problems) == 1
+    assert "test.yaml: line 13, column 23: is nested more than 16 levels deep" in problems[0]
+
+
+def test_a_number_of_5001_digits_gets_a_message():
+    problems = problems_of(VALID.replace("max_score: 3", "max_score: " + "9" * 5001))
+    assert len(problems) == 1
+    assert "line 3" in problems[0] and "a number 5001 characters long" in problems[0]
+    assert "write a plain number" in problems[0]
+
+
+def test_huge_numbers_as_plain_data_are_named_shortly():
+    data = parse_rubric(VALID, "q1.yaml").to_dict()
+    data["max_score"] = 10 ** 5000
+    with pytest.raises(RubricError) as info:
+        validate_rubric(data, "q1.yaml")
+    message = str(info.value.problems[0])
+    assert "max_score: must be a number, not <a number of about 5001 digits>" in message
+    data["max_score"] = [[list(range(1000))] * 1000] * 1000
+    with pytest.raises(RubricError) as info:
+        validate_rubric(data, "q1.yaml")
+    assert len(str(info.value.problems[0])) < 300
+
+
+def test_duplicate_keys_are_refused_naming_both_lines():
+    problems = problems_of(VALID.replace("max_score: 3", "max_score: 2\nmax_score: 5"))
+    assert problems == ["test.yaml: line 4, column 1: 'max_score' is given twice, on line 3 "
+                        "and on line 4 (fix: keep one of them: YAML would silently use the "
+                        "last)"]
+    nested = VALID.replace("    weight: 2\n", "    weight: 2\n    weight: 3\n")
+    assert "'weight' is given twice, on line 11 and on line 12" in problems_of(nested)[0]
+
+
+def test_rubric_files_larger_than_the_limit_are_refused(tmp_path):
+    from essaycheck.loader import load_rubric_file
+    from essaycheck.rubric import MAX_RUBRIC_BYTES
+
+    big = VALID + "notes: " + "x" * MAX_RUBRIC_BYTES + "\n"
+    assert "is larger than a rubric file may be (1,000,000 bytes)" in problems_of(big)[0]
+    path = tmp_path / "big.yaml"
+    path.write_text(big, encoding="utf-8")
+    with pytest.raises(RubricError) as info:
+        load_rubric_file(path)
+    assert str(info.value.problems[0]).startswith(f"{path}: is larger than a rubric file")
+
+
+def test_validation_refuses_what_loading_would(nlp):
+    from essaycheck import Checker
+    from essaycheck.rubric import MAX_CONTEXT_CHARS, MAX_FIELD_CHARS
+
+    long_context = VALID + "context: " + "word " * 50_000 + "\n"
+    problems = problems_of(long_context)
+    assert problems == [f"test.yaml: context: is 249,999 characters long; it may be at most "
+                        f"{MAX_CONTEXT_CHARS:,} (fix: shorten it: keep the passage the answers "
+                        "draw on)"]
+    long_answer = VALID.replace("model_answer: Sunlight", "model_answer: " + "x" * MAX_FIELD_CHARS)
+    problem = problems_of(long_answer)[0]
+    assert "test.yaml: model_answer: is 50,0" in problem and "may be at most 50,000" in problem
+    # the longest context allowed, of the text spaCy is given most of (symbols cut with spaces)
+    at_limit = parse_rubric(VALID + "context: '" + "!" * MAX_CONTEXT_CHARS + "'\n", "q1.yaml")
+    assert Checker([at_limit], nlp=nlp).fit().check("q1", "Sunlight scatters.").score >= 0
+
+
+@pytest.mark.parametrize("group", [
+    "[the, and, of, a]", "[of the, in a, more than]", "[not, never]", "[be*, the*]",
+])
+def test_keyword_groups_of_common_words_are_refused(group):
+    text = VALID.replace("[molecule, molecules, air]", group)
+    problems = problems_of(text)
+    assert len(problems) == 1
+    assert "test.yaml: points[0].keywords[1]: holds only common words" in problems[0]
+    assert "replace them with words that carry the point" in problems[0]
+
+
+def test_a_common_word_among_content_words_is_the_authors_choice():
+    rubric = parse_rubric(VALID.replace("[molecule, molecules, air]",
+                                        "[molecule, air, but, however, show*]"), "q1.yaml")
+    assert rubric.points[0].keywords[1] == ("molecule", "air", "but", "however", "show*")
+
+
+def test_a_group_of_common_words_no_longer_makes_a_point_free(nlp):
+    from essaycheck import Checker
+
+    rubric = parse_rubric(VALID, "q1.yaml")
+    checker = Checker([rubric], nlp=nlp).fit()
+    assert checker.check("q1", "I like the cat.").points[0].status == "missed"

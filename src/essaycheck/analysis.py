@@ -50,8 +50,8 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\u
 # Runs that may need cutting before spaCy (the shortest that can be too long), and runs of
 # symbols (underscore included: "______" is no word either). ``\s`` is ``str.isspace``, which
 # is also where spaCy's tokeniser splits.
-_LONG_RUN = re.compile(r"\S{%d,}" % (min(MAX_TOKEN_CHARS, MAX_SYMBOL_RUN) + 1))
-_SYMBOL_RUN = re.compile(r"(?:_|[^\w\s]){%d,}" % (MAX_SYMBOL_RUN + 1))
+_LONG_RUN = re.compile(rf"\S{{{min(MAX_TOKEN_CHARS, MAX_SYMBOL_RUN) + 1},}}")
+_SYMBOL_RUN = re.compile(rf"(?:_|[^\w\s]){{{MAX_SYMBOL_RUN + 1},}}")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 
 

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from .errors import EssaycheckError, RubricError, RubricProblem
-from .rubric import ID_PATTERN, Rubric, dump_rubric, parse_rubric
+from .rubric import ID_PATTERN, MAX_RUBRIC_BYTES, Rubric, dump_rubric, parse_rubric
 
 RUBRIC_SUFFIXES = (".yaml", ".yml")
 
@@ -32,7 +32,9 @@ def load_rubric_file(path: str | Path) -> Rubric:
     """Read and validate one rubric file."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as stream:
+            # one byte past the limit is enough for parse_rubric to refuse a file too large
+            data = stream.read(MAX_RUBRIC_BYTES + 1)
     except OSError as exc:
         raise RubricError([RubricProblem(str(path), "", f"cannot be read: {exc.strerror}",
                                          "check the path and its permissions")]) from None

@@ -7,16 +7,30 @@ opens files: it takes text (or a stream) and the name of its source for messages
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
+import reprlib
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 import yaml
 
+from .analysis import MAX_ANSWER_CHARS, NEGATION_CUES
 from .errors import RubricError, RubricProblem
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+#: Documented limits on a rubric file: its size, the length of its ``context`` and of every
+#: other text field (an id, the question, the model answer, a point's text, hint, keyword or
+#: other wording: no longer than an answer may be), the depth of its nesting and the length of
+#: a number. spaCy refuses texts longer than ``nlp.max_length`` (200,000 characters), so a
+#: rubric that passes ``rubric check`` also loads.
+MAX_RUBRIC_BYTES = 1_000_000
+MAX_CONTEXT_CHARS = 100_000
+MAX_FIELD_CHARS = MAX_ANSWER_CHARS
+MAX_ID_CHARS = 100
+MAX_DEPTH = 16
+MAX_NUMBER_CHARS = 32
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 RUBRIC_KEYS = (
     "id", "question", "max_score", "model_answer", "points", "bands", "context", "subject",
@@ -107,10 +121,106 @@ def dump_rubric(rubric: Rubric) -> str:
     return yaml.safe_dump(rubric.to_dict(), sort_keys=False, allow_unicode=True, width=96)
 
 
+class _Refused(yaml.YAMLError):
+    """YAML the rubric loader refuses, at a place in the file, with the fix."""
+
+    def __init__(self, mark, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.mark, self.message, self.fix = mark, message, fix
+
+
+class _RubricLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, stricter where a rubric never needs all of YAML.
+
+    Aliases are refused outright rather than counted: the rubric format is plain data that
+    neither ``dump_rubric`` nor the shipped rubrics ever write with an anchor, and an alias
+    can make a small file expand into billions of values. Nesting deeper than ``MAX_DEPTH``
+    (a rubric needs six levels), numbers longer than ``MAX_NUMBER_CHARS`` and a key given twice
+    in one mapping (YAML would silently keep the last) are refused too.
+    """
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        """Compose one node, refusing aliases and deep nesting where they start."""
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(event.start_mark, f"uses the YAML alias *{event.anchor}: anchors "
+                           "and aliases are not allowed in a rubric",
+                           "write the value out in full where the alias is")
+        if self._depth >= MAX_DEPTH:
+            raise _Refused(event.start_mark, f"is nested more than {MAX_DEPTH} levels deep",
+                           "a rubric needs a few levels only; check for unclosed or stray "
+                           "'[' and '{'")
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):
+        """Build a mapping, refusing a key given twice and naming the lines of both."""
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node)
+            except TypeError:  # an unhashable key: PyYAML's own message names it
+                continue
+            if first is not key_node:
+                raise _Refused(key_node.start_mark, f"{_shown(key)} is given twice, on line "
+                               f"{first.start_mark.line + 1} and on line "
+                               f"{key_node.start_mark.line + 1}",
+                               "keep one of them: YAML would silently use the last")
+        return super().construct_mapping(node, deep)
+
+    def construct_short_number(self, node):
+        """An int or float scalar, refused if it is longer than any number a rubric needs."""
+        if len(node.value) > MAX_NUMBER_CHARS:
+            raise _Refused(node.start_mark, f"a number {len(node.value)} characters long",
+                           "write a plain number such as 6")
+        if node.tag.endswith(":int"):
+            return self.construct_yaml_int(node)
+        return self.construct_yaml_float(node)
+
+
+_RubricLoader.add_constructor("tag:yaml.org,2002:int", _RubricLoader.construct_short_number)
+_RubricLoader.add_constructor("tag:yaml.org,2002:float", _RubricLoader.construct_short_number)
+
+
+class _ShortRepr(reprlib.Repr):
+    """``repr`` cut short, for values quoted in messages: a value can be huge."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel, self.maxlist, self.maxdict, self.maxtuple, self.maxset = 2, 4, 4, 4, 4
+        self.maxstring = self.maxother = 40
+
+    def repr_int(self, x, level):
+        if x.bit_length() > 128:  # repr itself refuses ints of more than 4,300 digits
+            return f"<a number of about {int(x.bit_length() * math.log10(2)) + 1} digits>"
+        return super().repr_int(x, level)
+
+
+_shown = _ShortRepr().repr
+
+
 def parse_rubric(text: str | bytes | IO[str], source: str = "<rubric>") -> Rubric:
-    """Parse and validate rubric YAML; raise ``RubricError`` listing every problem found."""
+    """Parse and validate rubric YAML of at most ``MAX_RUBRIC_BYTES``; raise ``RubricError``
+    listing every problem found."""
     if hasattr(text, "read"):
-        text = text.read()  # type: ignore[union-attr]
+        text = text.read(MAX_RUBRIC_BYTES + 1)  # type: ignore[union-attr]
+    size = len(text) if isinstance(text, bytes) else len(
+        str(text).encode("utf-8", "surrogatepass"))
+    if size > MAX_RUBRIC_BYTES:
+        raise RubricError([RubricProblem(
+            source, "", f"is larger than a rubric file may be ({MAX_RUBRIC_BYTES:,} bytes)",
+            f"shorten it: the context may hold up to {MAX_CONTEXT_CHARS:,} characters, "
+            f"every other text {MAX_FIELD_CHARS:,}")])
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")
@@ -119,7 +229,11 @@ def parse_rubric(text: str | bytes | IO[str], source: str = "<rubric>") -> Rubri
                 source, "", f"not UTF-8 text (bad byte at position {exc.start})",
                 "save the file as UTF-8")]) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_RubricLoader)  # noqa: S506 - a safe loader, stricter
+    except _Refused as exc:
+        raise RubricError([RubricProblem(
+            source, f"line {exc.mark.line + 1}, column {exc.mark.column + 1}", exc.message,
+            exc.fix)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -144,13 +258,13 @@ def validate_rubric(data: Any, source: str = "<rubric>") -> Rubric:
             "start from an example in rubric/ or run 'essaycheck rubric extract'")])
 
     _unknown_keys(data, RUBRIC_KEYS, "", problem)
-    rubric_id = _text(data, "id", "", problem, required=True)
+    rubric_id = _text(data, "id", "", problem, required=True, limit=MAX_ID_CHARS)
     if rubric_id and not ID_PATTERN.match(rubric_id):
         problem("id", f"{rubric_id!r} is not a valid id",
                 "use lower-case letters, digits, '-', '_' or '.', e.g. secret-speech-1956")
     question = _text(data, "question", "", problem, required=True)
     model_answer = _text(data, "model_answer", "", problem, required=True)
-    context = _text(data, "context", "", problem)
+    context = _text(data, "context", "", problem, limit=MAX_CONTEXT_CHARS)
     subject = _text(data, "subject", "", problem)
     notes = _text(data, "notes", "", problem)
     max_score = _number(data, "max_score", "", problem, required=True, positive=True)
@@ -199,7 +313,8 @@ def _unknown_keys(data: dict, allowed: tuple[str, ...], prefix: str, problem) ->
         problem(f"{prefix}{key}", "unknown field", fix)
 
 
-def _text(data: dict, key: str, prefix: str, problem, required: bool = False) -> str:
+def _text(data: dict, key: str, prefix: str, problem, required: bool = False,
+          limit: int = MAX_FIELD_CHARS) -> str:
     value = data.get(key)
     if value is None:
         if required:
@@ -208,11 +323,38 @@ def _text(data: dict, key: str, prefix: str, problem, required: bool = False) ->
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         problem(prefix + key, f"must be text, not a {type(value).__name__}", "write it as plain text")
         return ""
+    if not _short_enough(value, prefix + key, limit, problem):
+        return ""
     # control characters are never meant in a rubric; as spaces they cannot hide an empty field
     text = _CONTROL.sub(" ", str(value)).strip()
     if required and not text:
         problem(prefix + key, "is empty", f"write the {key.replace('_', ' ')}")
     return text
+
+
+def _short_enough(value: str | int | float, where: str, limit: int, problem) -> bool:
+    """False (and a problem) for text longer than ``limit`` characters."""
+    if isinstance(value, int) and value.bit_length() > 128:
+        problem(where, "is a number far too long to be text", "write it as plain text")
+        return False
+    length = len(str(value))
+    if length > limit:
+        problem(where, f"is {length:,} characters long; it may be at most {limit:,}",
+                "shorten it" + (": keep the passage the answers draw on"
+                                if where == "context" else ""))
+        return False
+    return True
+
+
+def _finite(value: Any) -> float | None:
+    """The value as a float if it is a finite number (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond any float
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _number(data: dict, key: str, prefix: str, problem, required: bool = False,
@@ -222,13 +364,15 @@ def _number(data: dict, key: str, prefix: str, problem, required: bool = False,
         if required:
             problem(prefix + key, "missing required field", f"add '{key}:' with a number")
         return 0.0
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        problem(prefix + key, f"must be a number, not {value!r}", "write a plain number such as 6")
+    number = _finite(value)
+    if number is None:
+        problem(prefix + key, f"must be a number, not {_shown(value)}",
+                "write a plain number such as 6")
         return 0.0
-    if positive and value <= 0:
-        problem(prefix + key, f"must be greater than 0, not {value}", "use a positive number")
+    if positive and number <= 0:
+        problem(prefix + key, f"must be greater than 0, not {number:g}", "use a positive number")
         return 0.0
-    return float(value)
+    return number
 
 
 def _point(raw: Any, where: str, problem) -> Point | None:
@@ -238,7 +382,7 @@ def _point(raw: Any, where: str, problem) -> Point | None:
         return None
     prefix = where + "."
     _unknown_keys(raw, POINT_KEYS, prefix, problem)
-    point_id = _text(raw, "id", prefix, problem, required=True)
+    point_id = _text(raw, "id", prefix, problem, required=True, limit=MAX_ID_CHARS)
     if point_id and not ID_PATTERN.match(point_id):
         problem(prefix + "id", f"{point_id!r} is not a valid id",
                 "use lower-case letters, digits, '-', '_' or '.', e.g. weaken-rivals")
@@ -269,6 +413,8 @@ def _accept(raw: Any, where: str, problem) -> tuple[str, ...]:
             problem(f"{where}[{index}]", "must be a non-empty sentence",
                     "remove it or write the other wording")
             continue
+        if not _short_enough(item, f"{where}[{index}]", MAX_FIELD_CHARS, problem):
+            continue
         accepted.append(" ".join(str(item).split()))
     return tuple(accepted)
 
@@ -288,17 +434,52 @@ def _keywords(raw: Any, where: str, problem) -> tuple[tuple[str, ...], ...]:
             problem(f"{where}[{index}]", "must be a word or a non-empty list of alternatives",
                     "write e.g. [rival, opponent, enemy]")
             continue
-        alternatives = []
+        alternatives, common = [], []
         for alt_index, item in enumerate(items):
             if isinstance(item, bool) or not isinstance(item, (str, int, float)) \
                     or not str(item).strip() or str(item).strip() == "*":
                 problem(f"{where}[{index}][{alt_index}]", "must be a non-empty word or phrase",
                         "remove it or write the word")
                 continue
+            if not _short_enough(item, f"{where}[{index}][{alt_index}]", MAX_FIELD_CHARS,
+                                 problem):
+                continue
             alternatives.append(str(item).strip())
+            if not _has_content_word(alternatives[-1]):
+                common.append((alt_index, alternatives[-1]))
+        # A group met by words almost any answer holds makes its point nearly free. One
+        # common alternative in a group of content words is the author's choice ("but",
+        # "however" among the words of a balanced judgement), so only whole groups are refused.
+        if alternatives and len(common) == len(alternatives):
+            problem(f"{where}[{index}]", "holds only common words (" + ", ".join(
+                _shown(alt) for _, alt in common[:6]) + "), which almost any answer contains, "
+                "so it would make the point easy to earn", "replace them with words that carry "
+                "the point, e.g. [rival, opponent, enemy], or add such words to the group")
         if alternatives:
             groups.append(tuple(alternatives))
     return tuple(groups)
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _has_content_word(alternative: str) -> bool:
+    """True if a keyword alternative holds a content word as the analysis counts one: a word
+    of two characters or more that is neither an English stop word nor a negation cue. The
+    stem of a wildcard ("show*") counts from four letters: it meets longer words too."""
+    words = _WORD.findall(alternative.lower().replace("n't", " not"))
+    if alternative.endswith("*") and words and len(words[-1]) >= 4:
+        return True
+    return any(len(word) > 1 and word not in _stop_words() and word not in NEGATION_CUES
+               for word in words)
+
+
+@functools.cache
+def _stop_words() -> frozenset[str]:
+    """spaCy's English stop words, the list the analysis marks stop words by."""
+    from spacy.lang.en.stop_words import STOP_WORDS  # spaCy loads on first use
+
+    return frozenset(STOP_WORDS)
 
 
 def _thresholds(raw: Any, problem) -> dict[str, float]:
@@ -333,8 +514,8 @@ def _bands(raw: Any, n_points: int, max_score: float, problem) -> tuple[tuple[fl
         return ()
     bands = []
     for key, mark in raw.items():
-        where = f"bands.{key}"
-        if isinstance(key, bool) or not isinstance(key, (int, float)) or not math.isfinite(key):
+        where = f"bands.{_shown(key)}"
+        if _finite(key) is None:
             problem(where, "the number of points covered must be a number",
                     "write e.g. '4: 3' for 'four points covered earn 3 marks'")
             continue
@@ -342,8 +523,9 @@ def _bands(raw: Any, n_points: int, max_score: float, problem) -> tuple[tuple[fl
             problem(where, f"{key} points covered is out of range: the rubric has {n_points} points",
                     f"use a number from 0 to {n_points}")
             continue
-        if isinstance(mark, bool) or not isinstance(mark, (int, float)) or not math.isfinite(mark):
-            problem(where, f"the mark must be a number, not {mark!r}", "write a plain number")
+        if _finite(mark) is None:
+            problem(where, f"the mark must be a number, not {_shown(mark)}",
+                    "write a plain number")
             continue
         if max_score and not 0 <= mark <= max_score:
             problem(where, f"mark {mark} is out of range 0 to max_score ({max_score:g})",
