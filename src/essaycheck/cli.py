@@ -182,6 +182,59 @@ def check_command(question_id, answer_file, as_json, rubrics_dir, pipeline) -> N
         click.echo(f"note: {warning}")
 
 
+#: ``serve``'s defaults for a class at once (30 to 300 students, each browser keeping one to
+#: six connections open): connections held at once per server process, and the seconds one
+#: may sit idle before it is closed. waitress's own (100 and 120 s) let 100 idle sockets lock
+#: every student out for two minutes.
+CONNECTION_LIMIT = 1000
+CHANNEL_TIMEOUT = 30
+#: The largest request body waitress takes: twice the web app's limit, so that an answer a
+#: little too long still gets the app's own message, and a body larger than this is refused
+#: from its Content-Length, before any of it is read or spooled to disk.
+MAX_REQUEST_BODY = 2 * 1024 * 1024
+#: what a reverse proxy named with --trusted-proxy may tell the server
+PROXY_HEADERS = frozenset({"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
+                           "x-forwarded-port"})
+
+
+def waitress_settings(connection_limit: int, channel_timeout: int,
+                      trusted_proxy: str | None) -> dict:
+    """The settings ``serve`` gives waitress, beside where to listen."""
+    from .web import MAX_CONTENT_LENGTH
+
+    assert MAX_REQUEST_BODY >= MAX_CONTENT_LENGTH
+    settings = {
+        "threads": 8, "ident": "essaycheck", "connection_limit": connection_limit,
+        "channel_timeout": channel_timeout,
+        # idle connections are looked for this often (waitress: every 30 s)
+        "cleanup_interval": max(1, min(10, channel_timeout // 2)),
+        "max_request_body_size": MAX_REQUEST_BODY,
+        # select() cannot watch more than 1,024 sockets; poll() can
+        "asyncore_use_poll": True,
+    }
+    if trusted_proxy:
+        settings.update(trusted_proxy=trusted_proxy, trusted_proxy_headers=set(PROXY_HEADERS),
+                        clear_untrusted_proxy_headers=True)
+    return settings
+
+
+def _allow_open_files(connection_limit: int) -> None:
+    """Raise this process's open-file limit so that ``connection_limit`` sockets fit, or exit
+    with a message if the system's hard limit is too low (Unix; elsewhere nothing)."""
+    try:
+        import resource
+    except ImportError:
+        return
+    wanted = connection_limit + 100  # the rubric files, the pipeline's data, the listener
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        fail(f"--connection-limit {connection_limit} needs {wanted} open files, and this system "
+             f"allows {hard}: lower --connection-limit or raise the limit (ulimit -n)")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (127.0.0.1: this computer only).")
@@ -190,9 +243,20 @@ def check_command(question_id, answer_file, as_json, rubrics_dir, pipeline) -> N
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Server processes sharing the port (Linux and macOS), each with 8 threads: "
                    "one per core for many students at once.")
+@click.option("--connection-limit", default=CONNECTION_LIMIT, show_default=True,
+              type=click.IntRange(10, 100_000),
+              help="Connections each server process holds open at once; more wait their turn.")
+@click.option("--channel-timeout", default=CHANNEL_TIMEOUT, show_default=True,
+              type=click.IntRange(1, 3600),
+              help="Seconds a connection may sit idle (or stall mid-request) before it is "
+                   "closed, so idle clients cannot hold every connection.")
+@click.option("--trusted-proxy", default=None, metavar="ADDRESS",
+              help="Address of a reverse proxy in front (e.g. 127.0.0.1): its X-Forwarded-For, "
+                   "-Proto, -Host and -Port headers are believed, anyone else's dropped.")
 @rubrics_option
 @pipeline_option
-def serve_command(host, port, workers, rubrics_dir, pipeline) -> None:
+def serve_command(host, port, workers, connection_limit, channel_timeout, trusted_proxy,
+                  rubrics_dir, pipeline) -> None:
     """Serve the student page and the JSON API with waitress."""
     import waitress
 
@@ -201,13 +265,15 @@ def serve_command(host, port, workers, rubrics_dir, pipeline) -> None:
     if workers > 1 and not hasattr(os, "fork"):
         fail("--workers above 1 needs a system that can fork processes (Linux, macOS); "
              "use --workers 1 here")
+    _allow_open_files(connection_limit)
+    settings = waitress_settings(connection_limit, channel_timeout, trusted_proxy)
     checker = load_checker(rubrics_dir, pipeline)
     app = create_app(checker=checker)
     shown = f"[{host}]" if ":" in host else host
     if workers == 1:
-        click.echo(f"essaycheck: serving {len(checker.question_ids)} question(s) from {rubrics_dir} "
-                   f"on http://{shown}:{port}/ (Ctrl+C to stop)")
-        waitress.serve(app, host=host, port=port, threads=8, ident="essaycheck")
+        click.echo(f"essaycheck: serving {len(checker.question_ids)} question(s) from "
+                   f"{rubrics_dir} on http://{shown}:{port}/ (Ctrl+C to stop)")
+        waitress.serve(app, host=host, port=port, **settings)
         return
     try:
         listener = socket.create_server((host, port), backlog=1024,
@@ -218,8 +284,7 @@ def serve_command(host, port, workers, rubrics_dir, pipeline) -> None:
     click.echo(f"essaycheck: serving {len(checker.question_ids)} question(s) from {rubrics_dir} "
                f"on http://{shown}:{listener.getsockname()[1]}/ with {workers} worker "
                f"processes (Ctrl+C to stop)")
-    _serve_forked(lambda: waitress.serve(app, sockets=[listener], threads=8,
-                                         ident="essaycheck"), workers)
+    _serve_forked(lambda: waitress.serve(app, sockets=[listener], **settings), workers)
 
 
 @main.command("workshop")
