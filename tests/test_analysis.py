@@ -140,7 +140,7 @@ def test_clean_answer_refuses(bad, error):
 
 def test_negation_scope(analyzer):
     analysis = analyzer.analyse("He did not want to weaken rivals, but he did expose the terror.")
-    negated = {lemma for lemma, flag in zip(analysis.lemmas, analysis.negated) if flag}
+    negated = {lemma for lemma, flag in zip(analysis.lemmas, analysis.negated, strict=True) if flag}
     assert {"want", "weaken", "rival"} <= negated
     assert "expose" not in negated and "terror" not in negated
 

@@ -6,7 +6,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from essaycheck import CheckResult, EssaycheckError, RubricError, Rubric, parse_rubric
+from essaycheck import CheckResult, EssaycheckError, Rubric, RubricError, parse_rubric
 from essaycheck.rubric import validate_rubric
 
 SETTINGS = settings(max_examples=150, deadline=None,

@@ -7,9 +7,9 @@ import textwrap
 import pytest
 
 from essaycheck import RubricError, dump_rubric, parse_rubric
-from essaycheck.rubric import validate_rubric
 from essaycheck.feedback import mark
 from essaycheck.loader import check_directory, load_directory, rubric_files
+from essaycheck.rubric import validate_rubric
 
 from .conftest import RUBRIC_DIR
 
@@ -54,7 +54,8 @@ def test_shipped_rubrics_have_hints_and_keywords():
 def test_valid_rubric_parses_with_defaults():
     rubric = parse_rubric(VALID, "test.yaml")
     assert rubric.id == "q1"
-    assert rubric.point("scatter").keywords == (("scatter", "scattering"), ("molecule", "molecules", "air"))
+    assert rubric.point("scatter").keywords == (("scatter", "scattering"),
+                                                ("molecule", "molecules", "air"))
     assert rubric.point("scatter").weight == 1.0
     assert rubric.point("blue-most").weight == 2.0
     assert rubric.point("blue-most").hint.startswith("Say which")
@@ -67,7 +68,8 @@ def test_dump_round_trips():
 
 def test_missing_field_is_named_with_fix():
     found = problems_of(VALID.replace("max_score: 3\n", ""))
-    assert found == ["test.yaml: max_score: missing required field (fix: add 'max_score:' with a number)"]
+    assert found == ["test.yaml: max_score: missing required field "
+                     "(fix: add 'max_score:' with a number)"]
 
 
 def test_duplicate_point_id():
@@ -116,8 +118,8 @@ def test_unreadable_files(text, expected):
 
 
 def test_keywords_shape_errors():
-    found = problems_of(VALID.replace("keywords: [[scatter, scattering], [molecule, molecules, air]]",
-                                      "keywords: {a: b}"))
+    found = problems_of(VALID.replace(
+        "keywords: [[scatter, scattering], [molecule, molecules, air]]", "keywords: {a: b}"))
     assert any("points[0].keywords" in p and "list of groups" in p for p in found)
     found = problems_of(VALID.replace("[molecule, molecules, air]", "[]"))
     assert any("points[0].keywords[1]" in p for p in found)
@@ -274,11 +276,7 @@ def test_a_common_word_among_content_words_is_the_authors_choice():
     rubric = parse_rubric(VALID.replace("[molecule, molecules, air]",
                                         "[molecule, air, but, however, show*]"), "q1.yaml")
     assert rubric.points[0].keywords[1] == ("molecule", "air", "but", "however", "show*")
+    # what the analysis counts as a content word is never refused, however short
+    short = VALID.replace("[molecule, molecules, air]", "[q., a., 5, show*]")
+    assert parse_rubric(short, "q1.yaml").points[0].keywords[1] == ("q.", "a.", "5", "show*")
 
-
-def test_a_group_of_common_words_no_longer_makes_a_point_free(nlp):
-    from essaycheck import Checker
-
-    rubric = parse_rubric(VALID, "q1.yaml")
-    checker = Checker([rubric], nlp=nlp).fit()
-    assert checker.check("q1", "I like the cat.").points[0].status == "missed"

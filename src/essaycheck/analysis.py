@@ -11,8 +11,8 @@ import itertools
 import operator
 import re
 import unicodedata
-from itertools import compress
 from dataclasses import dataclass
+from itertools import compress
 
 import numpy
 
@@ -286,7 +286,8 @@ class TokenReader:
             starts=tuple(offsets),
             ends=tuple(map(operator.add, offsets, map(_LENGTH, kept))),
             content=tuple(content), negated=tuple(negated), stop=tuple(stop),
-            sentences=tuple(zip(bounds, bounds[1:])), types=tuple(map(_TYPE, kept)),
+            sentences=tuple(zip(bounds, bounds[1:], strict=False)),
+            types=tuple(map(_TYPE, kept)),
         )
 
 
@@ -322,7 +323,7 @@ class Analyzer:
         self._known_words: KnownWords | None = None
 
     @property
-    def known_words(self) -> "KnownWords":
+    def known_words(self) -> KnownWords:
         """English word forms the pipeline's lookup lemmatiser knows (the forms and lemmas of
         its table): a word here is not a misspelling. Knows nothing for a pipeline without a
         lookup table."""

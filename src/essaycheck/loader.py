@@ -19,7 +19,8 @@ def rubric_files(directory: str | Path) -> list[Path]:
         return [path]
     if not path.is_dir():
         raise RubricError([RubricProblem(
-            str(path), "", "no such directory", "pass the folder that holds the rubric .yaml files")])
+            str(path), "", "no such directory",
+            "pass the folder that holds the rubric .yaml files")])
     files = sorted(p for p in path.iterdir() if p.suffix in RUBRIC_SUFFIXES and p.is_file())
     if not files:
         raise RubricError([RubricProblem(
@@ -58,7 +59,8 @@ def check_directory(directory: str | Path) -> tuple[list[Rubric], list[RubricPro
             continue
         if rubric.id in seen:
             problems.append(RubricProblem(str(path), "id", f"duplicate rubric id {rubric.id!r} "
-                                          f"(also in {seen[rubric.id]})", "give each rubric its own id"))
+                                          f"(also in {seen[rubric.id]})",
+                                          "give each rubric its own id"))
             continue
         seen[rubric.id] = str(path)
         rubrics.append(rubric)

@@ -240,7 +240,8 @@ def parse_rubric(text: str | bytes | IO[str], source: str = "<rubric>") -> Rubri
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise RubricError([RubricProblem(
             source, where, f"not valid YAML: {problem}",
-            "check indentation and quote text that contains ': ' or starts with a symbol")]) from None
+            "check indentation and quote text that contains ': ' or starts with a symbol")]
+        ) from None
     return validate_rubric(data, source)
 
 
@@ -278,7 +279,8 @@ def validate_rubric(data: Any, source: str = "<rubric>") -> Rubric:
     points: list[Point] = []
     raw_points = data.get("points")
     if raw_points is None:
-        problem("points", "missing required field", "add a list of points, each with an id and text")
+        problem("points", "missing required field",
+                "add a list of points, each with an id and text")
     elif not isinstance(raw_points, list) or not raw_points:
         problem("points", "must be a non-empty list", "add at least one point with an id and text")
     else:
@@ -321,7 +323,8 @@ def _text(data: dict, key: str, prefix: str, problem, required: bool = False,
             problem(prefix + key, "missing required field", f"add '{key}:' with some text")
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        problem(prefix + key, f"must be text, not a {type(value).__name__}", "write it as plain text")
+        problem(prefix + key, f"must be text, not a {type(value).__name__}",
+                "write it as plain text")
         return ""
     if not _short_enough(value, prefix + key, limit, problem):
         return ""
@@ -460,18 +463,17 @@ def _keywords(raw: Any, where: str, problem) -> tuple[tuple[str, ...], ...]:
     return tuple(groups)
 
 
-_WORD = re.compile(r"[^\W_]+")
-
-
 def _has_content_word(alternative: str) -> bool:
-    """True if a keyword alternative holds a content word as the analysis counts one: a word
-    of two characters or more that is neither an English stop word nor a negation cue. The
-    stem of a wildcard ("show*") counts from four letters: it meets longer words too."""
-    words = _WORD.findall(alternative.lower().replace("n't", " not"))
-    if alternative.endswith("*") and words and len(words[-1]) >= 4:
-        return True
-    return any(len(word) > 1 and word not in _stop_words() and word not in NEGATION_CUES
-               for word in words)
+    """False for a keyword alternative whose every word is an English stop word or a negation
+    cue ("the", "of the", "not"), which almost any answer holds; True for anything else, so
+    that nothing the analysis may read as a content word ("a.", "q.", "1956") is refused. The
+    stem of a wildcard ("show*") counts as content from four letters: it meets longer words."""
+    words = alternative.lower().split()
+    if alternative.endswith("*") and words:
+        words[-1] = words[-1][:-1]
+        if len(words[-1]) >= 4:
+            return True
+    return any(word not in _stop_words() and word not in NEGATION_CUES for word in words)
 
 
 @functools.cache
@@ -520,7 +522,8 @@ def _bands(raw: Any, n_points: int, max_score: float, problem) -> tuple[tuple[fl
                     "write e.g. '4: 3' for 'four points covered earn 3 marks'")
             continue
         if not 0 <= key <= n_points:
-            problem(where, f"{key} points covered is out of range: the rubric has {n_points} points",
+            problem(where, f"{key} points covered is out of range: the rubric has "
+                    f"{n_points} points",
                     f"use a number from 0 to {n_points}")
             continue
         if _finite(mark) is None:
@@ -533,7 +536,7 @@ def _bands(raw: Any, n_points: int, max_score: float, problem) -> tuple[tuple[fl
             continue
         bands.append((float(key), float(mark)))
     bands.sort()
-    for (low_key, low_mark), (high_key, high_mark) in zip(bands, bands[1:]):
+    for (low_key, low_mark), (high_key, high_mark) in zip(bands, bands[1:], strict=False):
         if high_mark < low_mark:
             problem(f"bands.{_plain_number(high_key)}",
                     f"covering more points ({_plain_number(high_key)}) earns less than covering "
