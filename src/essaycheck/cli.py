@@ -11,11 +11,14 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from .errors import EssaycheckError, RubricError
+from .lifecycle import stop_with_parent
 from .matching import limit_blas_threads
 
 DEFAULT_RUBRICS = "rubric"
@@ -56,6 +59,31 @@ def fail(message: str, code: int = 2) -> None:
     """Print an error for the user and exit."""
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is so that it unwinds as after Ctrl+C."""
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl+C or SIGTERM stop the command cleanly: temporary files are removed as the
+    exception unwinds, nothing is written, and the exit status is 130 (Ctrl+C) or 143 (SIGTERM),
+    not the 1 that means "written, with row errors"."""
+    def terminate(signum, frame) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    except _Terminated:
+        click.echo("Error: stopped by SIGTERM; nothing was written", err=True)
+        sys.exit(143)
+    except KeyboardInterrupt:
+        click.echo("\nError: interrupted; nothing was written", err=True)
+        sys.exit(130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def load_rubrics(rubrics_dir: Path):
@@ -339,18 +367,6 @@ def workshop_command(host, port, token, rubrics_dir, pipeline) -> None:
         server.close()
 
 
-def _stop_with_parent() -> None:
-    """On Linux, have the kernel stop this worker if the command is killed outright (SIGKILL
-    gives it no chance to stop its workers); elsewhere the command's own handler must."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-
-
 def _serve_forked(serve, workers: int) -> None:
     """Run ``serve`` in ``workers`` forked processes (sharing the listening socket and the
     fitted checker, copy on write) until they stop or this process is told to stop."""
@@ -358,7 +374,7 @@ def _serve_forked(serve, workers: int) -> None:
     for _ in range(workers):
         pid = os.fork()
         if pid == 0:  # a worker: serve until stopped, never return into the CLI
-            _stop_with_parent()
+            stop_with_parent()
             code = 0
             try:
                 serve()
@@ -474,12 +490,14 @@ def _check_targets(answers: Path, output: Path, report: Path | None, force: bool
               help="No progress bar and no summary.")
 @rubrics_option
 @pipeline_option
+@_interruptible()
 def score_command(answers, output, report, fmt, jobs, question_column, answer_column,
                   student_column, encoding, force, quiet, rubrics_dir, pipeline) -> None:
     """Score every answer in the CSV file ANSWERS and write one result row per input row.
 
     Exit status: 0 every row scored, 1 some rows could not be scored (their status is
-    'error'), 2 nothing written (bad options, or a file that cannot be read).
+    'error'), 2 nothing written (bad options, or a file that cannot be read), 130 or 143
+    interrupted by Ctrl+C or SIGTERM (nothing written).
     """
     from . import csvio, scoring
     from .files import atomic_write_text, atomic_writer
@@ -489,26 +507,28 @@ def score_command(answers, output, report, fmt, jobs, question_column, answer_co
     fmt = fmt or ("json" if output.suffix.lower() in (".json", ".jsonl") else "csv")
 
     source = str(answers)
+    if jobs > 1:   # the workers each build the pipeline; this process only needs the rubrics
+        checker, rubric_list = None, load_rubrics(rubrics_dir)
+    else:
+        checker = load_checker(rubrics_dir, pipeline)
+        rubric_list = checker.rubrics
     handle = answers.open(encoding=encoding, newline="")
     try:
         try:
             rows = csvio.CsvInput(handle, source, question_column=question_column,
                                   answer_column=answer_column, student_column=student_column,
-                                  encoding=encoding)
+                                  encoding=encoding,
+                                  question_ids=[item.id for item in rubric_list])
         except csvio.CsvEncodingError as exc:
             fail(f"{exc}; the file may be in another encoding: try --encoding {exc.suggestion}")
         except csvio.CsvFormatError as exc:
             option = {"question id": "--question-column", "answer": "--answer-column"}
             hint = f" (or pass {option[exc.role]} NAME)" if exc.role in option else ""
             fail(f"{exc}{hint}")
-        if jobs > 1:
-            # the workers each build the pipeline; this process only needs the rubrics
-            rubric_list = load_rubrics(rubrics_dir)
+        if checker is None:
             results = scoring.score_rows_parallel(rubric_list, rows, rows.layout, jobs,
                                                   pipeline=pipeline)
         else:
-            checker = load_checker(rubrics_dir, pipeline)
-            rubric_list = checker.rubrics
             results = scoring.score_rows(checker, rows, rows.layout)
         rubrics_by_id = {item.id: item for item in rubric_list}
         summary = scoring.ClassSummary(rubrics_by_id)
@@ -530,6 +550,7 @@ def score_command(answers, output, report, fmt, jobs, question_column, answer_co
                         progress.update(handle.buffer.raw.tell() - progress.n)
                         progress.set_postfix_str(f"{summary.rows} rows", refresh=False)
                 summary.blank_rows = rows.blank_rows
+                summary.data_lines = rows.data_lines
                 if report:   # before the output is renamed into place: all or nothing
                     from .report import render_report
 

@@ -17,9 +17,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
+import unicodedata
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -212,11 +214,18 @@ class CsvInput:
 
     def __init__(self, stream: IO[str], source: str = "<input>", *,
                  question_column: str = "question_id", answer_column: str = "answer",
-                 student_column: str | None = "student_id", encoding: str = "utf-8") -> None:
+                 student_column: str | None = "student_id", encoding: str = "utf-8",
+                 question_ids: Collection[str] = ()) -> None:
         self.source = source
         self.encoding = encoding
         self.blank_rows = 0
+        #: data rows whose quoted answer spans several lines, and the lines after the header
+        self.multiline_rows = 0
+        self.data_lines = 0
+        self._question_ids = frozenset(question_ids)
         self._stream = stream
+        self._record_lines: list[str] = []
+        self._exhausted = False
         if csv.field_size_limit() < FIELD_LIMIT:
             csv.field_size_limit(FIELD_LIMIT)
         try:
@@ -228,6 +237,12 @@ class CsvInput:
         bom = sample.startswith("\ufeff")
         if bom:
             sample = sample[1:]
+        utf16 = utf16_without_bom(sample)
+        if utf16:
+            raise CsvEncodingError(
+                f"{source}: looks like {utf16.upper()} text without a byte-order mark (every "
+                f"other byte is zero), not {encoding}", source=source, line=1,
+                encoding=encoding, suggestion=utf16)
         if not sample.strip():
             raise CsvFormatError(
                 f"{source} is empty: it needs a header line naming the columns, e.g. "
@@ -256,8 +271,12 @@ class CsvInput:
                                 student_index=student)
 
     def _lines(self, sample: str) -> Iterator[str]:
-        yield from io.StringIO(sample, newline="")
-        yield from self._stream
+        # every physical line the csv reader takes passes here, so each record's raw lines
+        # are known: how an unclosed quote is caught
+        for line in itertools.chain(io.StringIO(sample, newline=""), self._stream):
+            self._record_lines.append(line)
+            yield line
+        self._exhausted = True
 
     def _encoding_error(self, exc: UnicodeDecodeError, line: int | None) -> CsvEncodingError:
         where = f"{self.source}, line {line}" if line else self.source
@@ -268,6 +287,7 @@ class CsvInput:
 
     def _next_record(self) -> list[str] | None:
         start = self._reader.line_num + 1
+        self._record_lines = []
         try:
             return next(self._reader)
         except StopIteration:
@@ -282,6 +302,47 @@ class CsvInput:
             raise CsvFormatError(f"{self.source}, line {start}: {detail}",
                                  source=self.source, line=start) from None
 
+    def _check_quotes(self, raw: list[str], line: int, width: int, layout: CsvLayout) -> None:
+        """Refuse a record that an unclosed quote made out of several rows, or that the end of
+        the file left inside an open quote: reading on would lose rows without a word."""
+        swallowed = []
+        for offset, text in enumerate(raw[1:], 1):
+            try:
+                fields = next(csv.reader([text], delimiter=layout.delimiter, strict=False))
+            except (csv.Error, StopIteration):
+                continue
+            if (len(fields) == width
+                    and fields[layout.question_index].strip() in self._question_ids):
+                swallowed.append(line + offset)
+        last = line + len(raw) - 1
+        at_end = self._open_at_end(raw)
+        if not swallowed and not at_end:
+            return
+        lines = f"line {last}" if last == line + 1 else f"lines {line + 1}-{last}"
+        closed = ("is never closed: the file ends inside it" if at_end
+                  else f"is not closed until line {last}")
+        message = (f"{self.source}, line {line}: a quote (\") opened on this line {closed}, so "
+                   f"{lines} were read as part of one answer")
+        if swallowed:
+            shown = ", ".join(map(str, swallowed[:5])) + (", ..." if len(swallowed) > 5 else "")
+            message += (f", and {len(swallowed)} of them look like rows of their own "
+                        f"(line{'s' if len(swallowed) > 1 else ''} {shown})")
+        raise CsvFormatError(
+            f"{message}. Close the quote (\") where that answer ends, or write a quote inside "
+            "an answer as two quotes (\"\"), then run again", source=self.source, line=line)
+
+    def _open_at_end(self, raw: list[str]) -> bool:
+        """Whether these lines ran into the end of the file inside an open quote (the lenient
+        reader returns such a record as if the quote had been closed)."""
+        if not self._exhausted:
+            return False
+        try:
+            for _ in csv.reader(raw, delimiter=self.layout.delimiter, strict=True):
+                pass
+        except csv.Error as exc:
+            return "unexpected end of data" in str(exc)
+        return False
+
     def __iter__(self) -> Iterator[InputRow]:
         layout = self.layout
         width = len(layout.columns)
@@ -291,6 +352,11 @@ class CsvInput:
             record = self._next_record()
             if record is None:
                 return
+            raw = self._record_lines
+            self.data_lines += len(raw)
+            if len(raw) > 1:
+                self._check_quotes(raw, line, width, layout)
+                self.multiline_rows += 1
             if not any(cell.strip() for cell in record):
                 self.blank_rows += 1
                 continue
@@ -311,6 +377,17 @@ class CsvInput:
                            question_id=cells[layout.question_index].strip(),
                            answer=cells[layout.answer_index], student_id=student, extra=extra,
                            problem=problem)
+
+
+def utf16_without_bom(text: str) -> str:
+    """``"utf-16-le"`` or ``"utf-16-be"`` when decoded text shows UTF-16 without a byte-order
+    mark (every other character a NUL, which decodes as valid UTF-8), else ``""``."""
+    head = text[:1024]
+    if head.count("\x00") < max(2, len(head) // 4):
+        return ""
+    odd = sum(1 for c in head[1::2] if c == "\x00")
+    even = sum(1 for c in head[0::2] if c == "\x00")
+    return "utf-16-le" if odd > even else "utf-16-be"
 
 
 def suggest_encoding(head: bytes, encoding: str) -> str:
@@ -381,10 +458,24 @@ class RowResult:
 # Writing
 
 
+#: Characters a spreadsheet may skip before it reads a formula: white space of every kind
+#: (no-break space and line breaks too) and the invisible format characters.
+_IGNORABLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+
+
 def neutralise(cell: str) -> str:
-    """A cell a spreadsheet would run as a formula (starting with =, +, -, @, tab or carriage
-    return) gets a leading single quote, so it is shown as text."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+    """A cell a spreadsheet may run as a formula gets a leading single quote, so it is shown as
+    text (OWASP's CSV-injection advice): one that starts, once leading white space and invisible
+    characters are trimmed and full-width forms folded (＝, ﹦, ＋ ...), with =, +, -, @, or that
+    starts with a tab or carriage return."""
+    if cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    trimmed = cell.lstrip()
+    while trimmed and (trimmed[0] in _IGNORABLE or trimmed[0].isspace()):
+        trimmed = trimmed[1:]
+    if trimmed and unicodedata.normalize("NFKC", trimmed[0])[:1] in "=+-@":
+        return "'" + cell
+    return cell
 
 
 def point_columns(rubrics: Mapping[str, Rubric]) -> list[tuple[str, str]]:

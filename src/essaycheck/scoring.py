@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import statistics
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -113,12 +115,19 @@ _worker_checker = None
 _worker_error: EssaycheckError | None = None
 
 
-def _init_worker(rubrics: list[Rubric], pipeline: str | None, settings: Any) -> None:
-    """Pool initializer: build this worker's Checker once."""
+def _init_worker(rubrics: list[Rubric], pipeline: str | None, settings: Any,
+                 parent_pid: int | None = None) -> None:
+    """Pool initializer: stop with the parent, then build this worker's Checker once."""
     global _worker_checker, _worker_error
     from .checker import Checker
+    from .lifecycle import stop_with_parent
     from .matching import limit_blas_threads
 
+    # a killed ``score --jobs N`` must not leave N workers (and the resource tracker, which
+    # lives while they hold its pipe) running
+    stop_with_parent(parent_pid)
+    # Ctrl+C reaches the whole process group: the parent alone handles it, stopping the pool
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     limit_blas_threads()
 
     try:
@@ -146,7 +155,7 @@ def score_rows_parallel(rubrics: Sequence[Rubric], rows: Iterable[InputRow], lay
 
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_init_worker,
-                               initargs=(list(rubrics), pipeline, settings))
+                               initargs=(list(rubrics), pipeline, settings, os.getpid()))
     try:
         tasks = ((chunk, [_payload(row) for row in chunk])
                  for chunk in chunked(rows, chunk_rows or CHUNK_ROWS))
@@ -225,6 +234,8 @@ class ClassSummary:
         self.scored = 0
         self.failed = 0
         self.blank_rows = 0
+        #: physical lines after the header, when the caller read a file (0: not counted)
+        self.data_lines = 0
         self.error_codes: Counter = Counter()
         self.error_rows: list[RowResult] = []
 
@@ -280,6 +291,15 @@ class ClassSummary:
         lines = [f"Rows scored: {self.scored} of {self.rows}; rows with errors: {self.failed}"]
         if self.blank_rows:
             lines[0] += f"; blank lines skipped: {self.blank_rows}"
+        if self.data_lines:
+            # every physical line is accounted for: a row, a blank line, or a line of an answer
+            # that spans several (so rows swallowed by a stray quote could not hide)
+            inside = self.data_lines - self.rows - self.blank_rows
+            parts = [f"{self.rows} rows"] + ([f"{self.blank_rows} blank"] if self.blank_rows
+                                             else [])
+            if inside:
+                parts.append(f"{inside} inside multi-line answers")
+            lines.append(f"Lines read after the header: {self.data_lines} ({', '.join(parts)})")
         asked = [s for s in self.asked if s.answers]
         if asked:
             width = max(len(s.rubric.id) for s in asked)
