@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench_data import (
     BAD_SHARE,
@@ -71,10 +72,12 @@ PARTS = "abcdefg"
 
 #: hostile_seconds: the bound on one hostile answer's check in (g), and on the normal answer
 #: sent while one is in flight; ten times the target, so an overrun is plain without minutes lost.
-FULL = dict(core_mix=2000, core_150=1500, cli_rows=20_000, web_seconds=30.0, cold_repeats=3,
-            memory_rows=(10_000, 100_000), hostile_seconds=10.0)
-QUICK = dict(core_mix=150, core_150=150, cli_rows=600, web_seconds=3.0, cold_repeats=1,
-             memory_rows=(500, 2_000), hostile_seconds=2.0)
+FULL: dict[str, Any] = dict(
+    core_mix=2000, core_150=1500, cli_rows=20_000, web_seconds=30.0, cold_repeats=3,
+    memory_rows=(10_000, 100_000), hostile_seconds=10.0)
+QUICK: dict[str, Any] = dict(
+    core_mix=150, core_150=150, cli_rows=600, web_seconds=3.0, cold_repeats=1,
+    memory_rows=(500, 2_000), hostile_seconds=2.0)
 
 
 def write_markdown(path: Path, report: Report, info: dict[str, str], started: _dt.datetime,

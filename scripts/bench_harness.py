@@ -375,6 +375,7 @@ class CheckerProcess:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, encoding="utf-8")
         lines, stdout = self.lines, self.process.stdout
+        assert stdout is not None  # stdout=PIPE
 
         def read() -> None:
             with stdout:  # closed here, at its end, never under this thread's feet

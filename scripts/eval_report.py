@@ -30,6 +30,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import strength
@@ -88,7 +89,8 @@ def run(data_dir: Path, names: list[str], calibrated: bool = True, quiet: bool =
     nlp = build_pipeline()
     analyzer = Analyzer(nlp)
     settings = MatchSettings(**overrides) if overrides else None
-    report = {"datasets": {}, "settings": overrides or "MatchSettings() defaults"}
+    report: dict[str, Any] = {"datasets": {},
+                              "settings": overrides or "MatchSettings() defaults"}
     # The strength's weights (matching.STRENGTH_WEIGHTS) were chosen on these rows; so that no
     # figure rests on weights fitted to the answers it reports, the same choice is also made
     # out of fold (strength.py, as fit_strength.py: GroupKFold by question over the sets pooled).
@@ -104,10 +106,10 @@ def run(data_dir: Path, names: list[str], calibrated: bool = True, quiet: bool =
             collected[name] = strength.collect(data_dir, name, nlp, rows=rows,
                                                checker=checker)[0]
         base = baseline_scores(rows)
-        entry = {"rows": len(rows), "questions": len(rubrics),
-                 "points_per_rubric": round(float(np.mean([len(r.points) for r in rubrics])), 2),
-                 "baseline": figures(name, base, rows),
-                 "essaycheck": figures(name, scores, rows)}
+        entry: dict[str, Any] = {
+            "rows": len(rows), "questions": len(rubrics),
+            "points_per_rubric": round(float(np.mean([len(r.points) for r in rubrics])), 2),
+            "baseline": figures(name, base, rows), "essaycheck": figures(name, scores, rows)}
         if name == "saf":
             human = np.array([row["human"] for row in rows])
             entry["essaycheck"]["pearson_of_mark"] = pearson(human, marks)

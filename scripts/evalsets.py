@@ -75,7 +75,7 @@ def load(data_dir: Path, name: str) -> list[dict]:
 def build_rubrics(rows: list[dict], analyzer: Analyzer, name: str,
                   alternatives: bool = True) -> list:
     """One drafted rubric per question, from its reference answer(s) alone."""
-    first = {}
+    first: dict[str, dict] = {}
     for row in rows:
         first.setdefault(row["rid"], row)
     rubrics = []

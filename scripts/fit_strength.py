@@ -36,6 +36,7 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import evalsets
 import numpy as np
@@ -286,7 +287,7 @@ def run(data_dir: Path, logistic: bool = False, stems_ablation: bool = True,
     everything = {n: np.ones(len(c.rows), bool) for n, c in sets.items()}
     final, value = choose(sets, family, everything)
     shipped = tuple(w for _, w in STRENGTH_WEIGHTS)
-    report = {
+    report: dict[str, Any] = {
         "family": f"{len(family)} weightings: step {STEP}, summing to 1, coverage >= {COVERED}",
         "weights": dict(zip(FEATURES, final, strict=True)), "criterion_all_rows": value,
         "shipped": dict(STRENGTH_WEIGHTS), "matches_shipped": final == shipped,
@@ -296,10 +297,10 @@ def run(data_dir: Path, logistic: bool = False, stems_ablation: bool = True,
     scores, chosen = out_of_fold(sets, family, fold)
     report["out_of_fold"] = figures_of(sets, scores)
     report["out_of_fold_weights"] = [dict(zip(FEATURES, w, strict=True)) for w in chosen]
-    scores, chosen = leave_one_out(sets, family)
+    scores, chosen_by_set = leave_one_out(sets, family)
     report["leave_one_out"] = figures_of(sets, scores)
     report["leave_one_out_weights"] = {n: dict(zip(FEATURES, w, strict=True))
-                                       for n, w in chosen.items()}
+                                       for n, w in chosen_by_set.items()}
     ablations = {
         "without char_recall": (grid(fixed={"char_recall": 0.0}), {}),
         "without recall": (grid(fixed={"recall": 0.0}), {}),

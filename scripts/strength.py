@@ -61,8 +61,15 @@ def collect(data_dir: Path, name: str, nlp, settings: MatchSettings | None = Non
         rows = load(data_dir, name)
         rubrics = build_rubrics(rows, analyzer, name)
         checker = Checker(rubrics, nlp=nlp, settings=settings).fit()
-    evidence, own, listed, grouped, bag = [], [], [], [], []
-    bag_row, bag_weight, bag_points, bag_start = [], [], [], []
+    evidence: list[tuple[float, float, float]] = []
+    own: list[bool] = []
+    listed: list[bool] = []
+    grouped: list[bool] = []
+    bag: list[int] = []  # instance -> bag
+    bag_row: list[int] = []
+    bag_weight: list[float] = []
+    bag_points: list[int] = []
+    bag_start: list[int] = []
     extra: dict[str, list] = {}
     forms_cache: dict[str, list] = {}
 
@@ -154,7 +161,7 @@ def scores_for(c: Collected, weights, covered=COVERED, partial=PARTIAL, question
 def grid(coverage_min: float = COVERED, fixed: dict | None = None) -> list[tuple[float, ...]]:
     """Weights (coverage, recall, char_recall) on a 0.05 grid, summing to 1."""
     steps = int(round(1 / STEP))
-    out = []
+    out: list[tuple[float, ...]] = []
     for c in range(steps + 1):
         for r in range(steps + 1 - c):
             w = (round(c * STEP, 2), round(r * STEP, 2), round((steps - c - r) * STEP, 2))
@@ -177,7 +184,7 @@ def metric(name: str, rows: list[dict], scores: np.ndarray, mask: np.ndarray) ->
 def choose(sets: dict[str, Collected], candidates, masks: dict[str, np.ndarray],
            **options) -> tuple[tuple[float, ...], float]:
     """The candidate weights with the best mean metric over the masked rows of the sets."""
-    best = None
+    best: tuple[tuple[float, ...], float] | None = None
     for weights in candidates:
         values = [metric(n, c.rows, scores_for(c, weights, **options), masks[n])
                   for n, c in sets.items() if masks[n].any()]
@@ -185,6 +192,8 @@ def choose(sets: dict[str, Collected], candidates, masks: dict[str, np.ndarray],
         value = float(np.mean(values)) if values else -math.inf
         if best is None or value > best[1] + 1e-12:
             best = (weights, value)
+    if best is None:
+        raise ValueError("no candidate weights to choose from")
     return best
 
 
