@@ -42,3 +42,31 @@ def script(monkeypatch):
 
     monkeypatch.syspath_prepend(str(ROOT / "scripts"))
     return importlib.import_module
+
+
+#: A small rubric of another subject, the base that ``make_rubric`` changes field by field.
+PLANTS = {
+    "id": "plants",
+    "question": "How do plants make their food?",
+    "max_score": 2,
+    "model_answer": "Plants make glucose by photosynthesis. Chlorophyll absorbs light energy.",
+    "points": [
+        {"id": "photosynthesis", "text": "Plants make glucose by photosynthesis.",
+         "keywords": [["photosynthesis", "photosynthesise*"], ["glucose", "sugar*"]]},
+        {"id": "chlorophyll", "text": "Chlorophyll absorbs light energy.",
+         "keywords": [["chlorophyll"], ["light", "sunlight"]],
+         "hint": "Say what absorbs the light."},
+    ],
+}
+
+
+@pytest.fixture
+def make_rubric():
+    """``make_rubric(**fields)``: a validated one-off rubric, ``PLANTS`` with those fields
+    replaced (``points=[...]`` replaces the points), for tests that need their own rubric."""
+    from essaycheck.rubric import validate_rubric
+
+    def make(source: str = "test.yaml", **fields):
+        return validate_rubric({**PLANTS, **fields}, source)
+
+    return make
