@@ -274,7 +274,7 @@ def read_sample_csv(data: bytes, name: str, question_id: str) -> list[dict[str, 
     naming the line and column to fix."""
     import io
 
-    from .batch import CsvFormatError, CsvInput
+    from .csvio import CsvFormatError, CsvInput
     from .evaluation import MarkedFileError, read_marked
 
     try:

@@ -22,6 +22,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Flask,
+    Response,
     current_app,
     g,
     jsonify,
@@ -37,10 +38,12 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from .errors import RubricError
 from .matching import limit_blas_threads
 from .resources import static_dir, templates_dir
-from .rubric import ID_PATTERN
+from .rubric import ID_PATTERN, dump_rubric
 from .web import SECURITY_HEADERS, highlight_segments, json_type
 from .workshop import (
+    MAX_POINTS,
     MAX_SAMPLES,
+    MAX_TEXT_CHARS,
     SampleError,
     draft,
     read_sample_csv,
@@ -172,6 +175,34 @@ def _authenticate(workshop: Workshop):
         return redirect(url_for("workshop_pages.index"), 303)  # the token leaves the URL
     raise Refused(401, "The workshop needs its token. Open the link that 'essaycheck "
                        "workshop' printed when it started (http://127.0.0.1:5001/?token=...).")
+
+
+# ---------------------------------------------------------------- the page
+
+
+@pages.get("/")
+def index():
+    workshop = get_workshop()
+    return render_template(
+        "workshop.html", rubrics_dir=workshop.rubrics_dir, max_points=MAX_POINTS,
+        max_samples=MAX_SAMPLES, max_text_chars=MAX_TEXT_CHARS)
+
+
+@pages.post("/download")
+def download():
+    """The rubric sent in the form (as JSON) back as a YAML file to save."""
+    try:
+        data = json.loads(request.form.get("rubric", ""))
+        rubric = rubric_from_json(data, "rubric")
+    except ValueError:
+        return render_template("workshop_error.html", status=400, title="Nothing to download",
+                               description="The form held no rubric."), 400
+    except RubricError as exc:
+        return render_template("workshop_error.html", status=422,
+                               title="The rubric is not valid yet",
+                               description=f"Fix it in the workshop first: {exc}"), 422
+    return Response(dump_rubric(rubric), mimetype="application/yaml", headers={
+        "Content-Disposition": f'attachment; filename="{rubric.id}.yaml"'})
 
 
 # ---------------------------------------------------------------- the JSON API
