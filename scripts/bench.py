@@ -3,7 +3,7 @@
 
     python scripts/bench.py              # full run (`make bench`): every part, writes BENCHMARKS.md
     python scripts/bench.py --quick      # smoke run with small sizes; prints, writes nothing
-    python scripts/bench.py --only a,b   # some parts only (a b c d e f g)
+    python scripts/bench.py --only a,b   # some parts only (a b c d e f g h)
     python scripts/bench.py --only b --profile   # also profile check_many (needs '.[bench]')
 
 Parts, all on the same seeded synthetic class (sentences of the revision notes plus the
@@ -18,7 +18,9 @@ rubrics' model answers; answers of 50 to 400 words, both questions, a few bad ro
   (f) peak memory of ``essaycheck score`` on 10,000 and 100,000 rows;
   (g) hostile input (issue 12): the slowest ``Checker.check`` of answers an attacker would
       send within the documented limits, and a normal answer's latency on the student page
-      of ``essaycheck serve`` while the slowest of them is in flight.
+      of ``essaycheck serve`` while the slowest of them is in flight;
+  (h) the rubric workshop: 30 marked answers re-scored after an edit, fit included
+      (bench_workshop.py).
 
 The harness is bench_harness.py, the synthetic class (and the hostile answers) bench_data.py,
 the parts bench_parts.py.
@@ -68,16 +70,16 @@ from bench_parts import (
 from essaycheck import MAX_ANSWER_CHARS, MAX_ANSWER_WORDS
 
 BENCHMARKS = ROOT / "BENCHMARKS.md"
-PARTS = "abcdefg"
+PARTS = "abcdefgh"
 
 #: hostile_seconds: the bound on one hostile answer's check in (g), and on the normal answer
 #: sent while one is in flight; ten times the target, so an overrun is plain without minutes lost.
 FULL: dict[str, Any] = dict(
     core_mix=2000, core_150=1500, cli_rows=20_000, web_seconds=30.0, cold_repeats=3,
-    memory_rows=(10_000, 100_000), hostile_seconds=10.0)
+    memory_rows=(10_000, 100_000), hostile_seconds=10.0, workshop_edits=30)
 QUICK: dict[str, Any] = dict(
     core_mix=150, core_150=150, cli_rows=600, web_seconds=3.0, cold_repeats=1,
-    memory_rows=(500, 2_000), hostile_seconds=2.0)
+    memory_rows=(500, 2_000), hostile_seconds=2.0, workshop_edits=5)
 
 
 def write_markdown(path: Path, report: Report, info: dict[str, str], started: _dt.datetime,
@@ -139,6 +141,12 @@ How each part is measured:
   `POST /check`), again while the hostile request is unanswered (at most 5); latency is the
   worst of those, request sent to response read, bounded at {sizes['hostile_seconds']:.0f} s;
   "alone" is the median of three before the hostile request.
+- (h): in this process, one core: the workshop's `POST /api/v1/rubrics/try` through its Flask
+  app (test client, no network) with the shipped secret-speech rubric edited (one more keyword
+  alternative each time, so nothing is reused) and 30 marked synthetic 150-word answers:
+  validation, the fit of the changed rubric, scoring, agreement and the JSON response. Median
+  and 95th percentile of the wall clock over the edits, after three warm-up edits, and the
+  median CPU time of the process.
 
 Every command run is bounded in time so that `make bench` ends within ten minutes on two
 cores; a bounded run that is stopped says "timed out" above.
@@ -207,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
             bench_memory(report, sizes, workdir, sources)
         if "g" in parts:
             bench_hostile(report, sizes, sources)
+        if "h" in parts:
+            from bench_workshop import bench_workshop
+
+            bench_workshop(report, sizes, sources)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     seconds = time.perf_counter() - began

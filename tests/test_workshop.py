@@ -515,3 +515,19 @@ def test_workshop_command_prints_the_link_and_serves(monkeypatch, tmp_path):
     assert short.exit_code == 2 and "at least 16" in short.output
     missing = CliRunner().invoke(main, ["workshop", "--rubrics", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "not a folder" in missing.output
+
+
+def test_the_bench_part_times_a_re_score_after_an_edit():
+    """Part (h) of make bench runs (a quick run; the figures come from make bench itself)."""
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench.py"), "--quick",
+                          "--only", "h", "--no-write"], capture_output=True, text=True,
+                         timeout=300, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    line = next(line for line in run.stdout.splitlines() if line.startswith("| (h) |"))
+    assert "30 marked 150-word answers, fit included" in line
+    assert re.search(r"median \d+ ms, p95 \d+ ms over 5 edits", line)
