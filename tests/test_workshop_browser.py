@@ -1,0 +1,288 @@
+"""End to end in real headless Chromium, as a teacher would use the workshop for a biology
+question: draft a rubric from a model answer, paste five marked answers, add a keyword
+alternative and see a verdict change, save; then the student page, started on the same rubric
+folder, checks an answer against the saved rubric. Once with the mouse, once by keyboard
+alone; axe-core finds no violation on the workshop page.
+
+Uses Debian's chromium and the axe-core bundled in axe-playwright-python, as
+tests/test_browser.py does (no download, no network). Screenshots go to test-artifacts/
+(``workshop.png`` is the one in docs/ and the README).
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import pytest
+
+from essaycheck.loader import load_directory
+from essaycheck.workshop_web import create_workshop_app
+
+from .conftest import RUBRIC_DIR
+from .test_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    LAUNCH_ARGS,
+    active_id,
+    assert_no_serious_axe_violations,
+    require_chromium,
+    screenshot,
+)
+
+pytestmark = pytest.mark.browser
+
+TOKEN = "browser-test-token-0123456789"
+QUESTION = "Explain how a plant makes glucose by photosynthesis."
+MODEL = ("Chlorophyll in the chloroplasts absorbs light energy. Carbon dioxide and water react "
+         "to make glucose and oxygen. The glucose is used in respiration or stored as starch.")
+#: Five marked answers; the first says "soaks up" where the rubric says "absorbs", the last
+#: gets a mark more from the teacher than from the rubric.
+ANSWERS = [
+    ("Chlorophyll soaks up light. Carbon dioxide and water react to make glucose.", "2"),
+    ("Chlorophyll in the chloroplasts absorbs light energy. Carbon dioxide and water react to "
+     "make glucose and oxygen. The glucose is stored as starch.", "3"),
+    ("Plants get their food from the soil through their roots.", "0"),
+    ("Light is absorbed by chlorophyll. The plant stores the glucose as starch.", "2"),
+    ("Carbon dioxide and water make glucose and oxygen.", "2"),  # a generous mark
+]
+STUDENT_ANSWER = ("Chlorophyll soaks up light in the chloroplasts. Carbon dioxide and water "
+                  "react to make glucose, which is stored as starch.")
+
+
+def serve(app):
+    """The app served by waitress on a free port of 127.0.0.1; returns (url, stop)."""
+    import waitress
+
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+
+    def stop():
+        server.close()
+        server.task_dispatcher.shutdown()
+        thread.join(5)
+
+    return f"http://127.0.0.1:{server.effective_port}", stop
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """A rubric folder holding the two shipped rubrics."""
+    for path in RUBRIC_DIR.glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path
+
+
+@pytest.fixture
+def workshop(folder, nlp):
+    from essaycheck import Checker
+
+    url, stop = serve(create_workshop_app(folder, checker=Checker([], nlp=nlp).fit(),
+                                          token=TOKEN))
+    yield url
+    stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def new_page(browser, errors, width=1400, height=1000):
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  reduced_motion="reduce", accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return page
+
+
+def assert_no_axe_violations(page, label: str) -> None:
+    """No axe-core violation of any impact (the student page's test allows minor ones)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    assert not violations, f"axe ({label}):\n" + "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
+        for v in violations)
+
+
+def wait_scored(page, count: int) -> None:
+    from playwright.sync_api import expect
+
+    expect(page.locator("#try-status")).to_contain_text(f"Scored {count} answer")
+
+
+def verdict(page, answer: int, point: int) -> str:
+    return page.locator(f"#s{answer}-p{point} .badge").inner_text()
+
+
+def student_checks_the_saved_rubric(browser, folder, errors) -> None:
+    """The student page, started on the same folder, checks an answer against the new rubric."""
+    from essaycheck.web import create_app
+
+    assert "photosynthesis" in [r.id for r in load_directory(folder)]
+    url, stop = serve(create_app(rubrics_dir=folder))
+    try:
+        page = new_page(browser, errors, width=1280, height=900)
+        page.goto(url + "/")
+        page.get_by_label(QUESTION).check()
+        page.get_by_label("Write your answer").fill(STUDENT_ANSWER)
+        page.get_by_role("button", name="Check my answer").click()
+        page.locator("#result-heading").filter(has_text="Your feedback").wait_for()
+        assert QUESTION in page.locator(".feedback-question").inner_text()
+        assert page.locator("ol.checklist > li").count() == 3
+        assert page.locator("ol.checklist > li.point--covered").count() == 3
+        assert_no_serious_axe_violations(page, "student page, saved rubric")
+    finally:
+        stop()
+
+
+def test_draft_try_edit_and_save_then_the_student_page_uses_it(browser, workshop, folder):
+    from playwright.sync_api import expect
+
+    errors: list[str] = []
+    page = new_page(browser, errors)
+    page.goto(f"{workshop}/?token={TOKEN}")
+    assert page.url == workshop + "/"  # the token left the address bar
+    expect(page.locator("#open-id")).to_contain_text("secret-speech-1956")
+    assert_no_axe_violations(page, "start")
+
+    page.get_by_label("Question", exact=True).fill(QUESTION)
+    page.get_by_label("Model answer", exact=True).fill(MODEL)
+    page.get_by_label("Rubric id").fill("photosynthesis")
+    page.get_by_label("Marks available").fill("3")
+    page.get_by_role("button", name="Draft the rubric").click()
+    expect(page.locator("#start-status")).to_contain_text("Drafted 3 points")
+    assert active_id(page) == "edit-heading"
+    expect(page.locator("#p0-text")).to_have_value(
+        "Chlorophyll in the chloroplasts absorbs light energy.")
+
+    for answer, mark in ANSWERS:
+        page.get_by_label("A student’s answer").fill(answer)
+        page.get_by_label("Your mark (optional)").fill(mark)
+        page.get_by_role("button", name="Add the answer").click()
+    wait_scored(page, 5)
+    assert page.locator("#samples > li").count() == 5
+    expect(page.locator("#figure-n")).to_have_text("5")
+    assert verdict(page, 0, 0) == "Partly covered"
+    assert page.locator("#s0-score").inner_text() == "Rubric: 1.5 out of 3"
+    assert page.locator("#sample-0 mark.evidence").count() == 2  # the evidence, highlighted
+    first = page.locator("#samples > li").first
+    assert first.get_attribute("id") == "sample-4"  # the disagreement is listed first
+    assert "the rubric gives 1 mark less" in first.inner_text()
+
+    group = page.locator("#points [data-field='points[0].keywords[2]']")
+    assert "absorb" in group.inner_text()
+    page.get_by_label("Add an alternative to group 3 of point 1").fill("soak*")
+    page.get_by_role("button", name="Add the alternative to group 3 of point 1").click()
+    expect(group).to_contain_text("soak*")
+    expect(page.locator("#s0-p0 .badge")).to_have_text("Covered")  # the verdict changed
+    expect(page.locator("#s0-score")).to_have_text("Rubric: 2 out of 3")
+    assert "soaks" in page.locator("#s0-p0").inner_text()
+
+    # a problem is shown at the field it names, in rubric check's words, and then fixed
+    page.locator("#p1-text").fill("")
+    expect(page.locator("#problems")).to_contain_text("points[1].text: is empty")
+    assert page.locator("#p1-text").get_attribute("aria-invalid") == "true"
+    expect(page.locator("#point-card-1 .ws-field-error")).to_contain_text("Is empty")
+    page.locator("#p1-text").fill("Carbon dioxide and water react to make glucose and oxygen.")
+    expect(page.locator("#problems")).to_be_hidden()
+    wait_scored(page, 5)
+    assert_no_axe_violations(page, "rubric with results")
+    screenshot(page, "workshop-full.png")
+    # the one in docs/ and the README: point cards beside the agreement and the answers
+    top = page.evaluate("document.getElementById('agreement').getBoundingClientRect().top"
+                        " + window.scrollY - 24")
+    page.screenshot(path=str(ARTIFACTS / "workshop.png"), full_page=True,
+                    clip={"x": 0, "y": top, "width": 1400, "height": 1150})
+
+    page.get_by_role("button", name="Save to the rubric folder").click()
+    expect(page.locator("#save-status")).to_contain_text("Saved photosynthesis.yaml")
+    saved = next(r for r in load_directory(folder) if r.id == "photosynthesis")
+    assert "soak*" in saved.points[0].keywords[2]
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the YAML").click()
+    assert download.value.suggested_filename == "photosynthesis.yaml"
+
+    # the shipped rubrics open for editing too
+    page.get_by_label("Rubric", exact=True).select_option("thaw-significance")
+    page.get_by_role("button", name="Open for editing").click()
+    expect(page.locator("#rubric-id")).to_have_value("thaw-significance")
+
+    # the only console messages: the browser noting the 422 of the invalid edit
+    assert all("status of 422" in error for error in errors), errors
+    student_checks_the_saved_rubric(browser, folder, errors)
+    assert all("status of 422" in error for error in errors), errors
+
+
+def tab_to(page, element_id: str, backwards: bool = False, limit: int = 250) -> None:
+    """Press Tab (or Shift+Tab) until the element with this id has the focus."""
+    for _ in range(limit):
+        if active_id(page) == element_id:
+            return
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+    raise AssertionError(f"#{element_id} cannot be reached with the keyboard")
+
+
+def test_keyboard_only(browser, workshop, folder):
+    from playwright.sync_api import expect
+
+    errors: list[str] = []
+    page = new_page(browser, errors)
+    page.goto(f"{workshop}/?token={TOKEN}")
+    expect(page.locator("#open-id")).to_contain_text("secret-speech-1956")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    for element_id, text in (("draft-question", QUESTION), ("draft-model", MODEL),
+                             ("draft-id", "photosynthesis"), ("draft-max", "3")):
+        tab_to(page, element_id)
+        page.keyboard.type(text)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Draft the rubric"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    page.keyboard.press("Enter")
+    expect(page.locator("#start-status")).to_contain_text("Drafted 3 points")
+    assert active_id(page) == "edit-heading"
+
+    tab_to(page, "sample-answer")
+    for answer, mark in ANSWERS:
+        assert active_id(page) == "sample-answer"  # focus comes back to paste the next one
+        page.keyboard.type(answer)
+        page.keyboard.press("Tab")
+        page.keyboard.type(mark)
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
+    wait_scored(page, 5)
+    assert verdict(page, 0, 0) == "Partly covered"
+
+    tab_to(page, "p0-g2-add", backwards=True)
+    page.keyboard.type("soak*")
+    page.keyboard.press("Enter")
+    assert active_id(page) == "p0-g2-add"  # ready for another alternative
+    expect(page.locator("#s0-p0 .badge")).to_have_text("Covered")
+
+    # a chip goes with its own button, and comes back with Enter in the add box
+    tab_to(page, "p0-g2-x2", backwards=True)
+    page.keyboard.press("Enter")
+    expect(page.locator("#s0-p0 .badge")).to_have_text("Partly covered")
+    tab_to(page, "p0-g2-add")
+    page.keyboard.type("soak*")
+    page.keyboard.press("Enter")
+    expect(page.locator("#s0-p0 .badge")).to_have_text("Covered")
+
+    tab_to(page, "save-button")
+    page.keyboard.press("Enter")
+    expect(page.locator("#save-status")).to_contain_text("Saved photosynthesis.yaml")
+    assert "soak*" in next(r for r in load_directory(folder)
+                           if r.id == "photosynthesis").points[0].keywords[2]
+    assert errors == []
