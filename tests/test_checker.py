@@ -6,13 +6,13 @@ import pytest
 
 from essaycheck import (
     COVERED,
+    MAX_ANSWER_CHARS,
+    MAX_ANSWER_WORDS,
     MISSED,
     AnswerError,
     AnswerTooLongError,
     CheckResult,
     EmptyAnswerError,
-    MAX_ANSWER_CHARS,
-    MAX_ANSWER_WORDS,
     UnknownQuestionError,
 )
 
@@ -186,7 +186,7 @@ def test_same_result_alone_or_in_a_batch(checker):
                (THAW, checker.rubric(THAW).model_answer, "f")]
     batch = list(checker.check_many(answers))
     assert [key for key, _ in batch] == ["a", "b", "c", "d", "e", "f"]
-    for (question_id, answer, key), (_, outcome) in zip(answers, batch):
+    for (question_id, answer, _), (_, outcome) in zip(answers, batch, strict=True):
         try:
             alone = checker.check(question_id, answer)
         except Exception as error:  # the batch returns the same error in place
@@ -227,7 +227,7 @@ def test_result_to_dict_is_asdict_plus_quotes(checker):
 
     result = checker.check(SPEECH, SPEECH_PARAPHRASE)
     expected = asdict(result)
-    for point, original in zip(expected["points"], result.points):
+    for point, original in zip(expected["points"], result.points, strict=True):
         point["quote"] = original.quote
     data = result.to_dict()
     assert data == expected

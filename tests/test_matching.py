@@ -117,7 +117,7 @@ def test_a_short_bare_list_is_capped_at_partial(checker):
     ("Series, parallel.", False),
 ])
 def test_what_counts_as_a_list_of_key_words(analyzer, answer, listed):
-    from essaycheck.matching import _looks_like_list
+    from essaycheck.matching.matcher import _looks_like_list
 
     analysis = analyzer.analyse(answer)
     assert _looks_like_list(analysis, 0, len(analysis)) is listed
@@ -150,7 +150,8 @@ def test_evidence_and_combine_give_the_strengths_match_reports(checker, analyzer
         settings = matcher.fitted_settings
         weights = (settings.coverage_weight, settings.recall_weight, settings.char_weight)
         analysis = analyzer.analyse(text)
-        for match, rows in zip(matcher.match(analysis), matcher.evidence(analysis)):
+        for match, rows in zip(matcher.match(analysis), matcher.evidence(analysis),
+                               strict=True):
             strengths = []
             for cov, rec, char, own, listed, grouped, _ in rows:
                 s = combine(cov, rec, char, own, grouped, weights, settings.partial)
@@ -179,11 +180,11 @@ def test_character_ngrams_meet_a_misspelling_the_speller_misses(nlp):
 def test_character_ngrams_are_scikit_learns_char_wb():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from essaycheck.matching import CHAR_NGRAMS, _char_ngrams
+    from essaycheck.matching import CHAR_NGRAMS, char_ngrams
 
     words = ["rivals", "of", "a", "de-stalinisation"]
     sklearn = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS).build_analyzer()
-    assert sorted(_char_ngrams(words)) == sorted(sklearn(" ".join(words)))
+    assert sorted(char_ngrams(words)) == sorted(sklearn(" ".join(words)))
 
 
 def test_a_known_english_word_is_not_taken_for_a_misspelling(checker, analyzer):
@@ -201,7 +202,7 @@ def test_idf_is_scikit_learns(checker, analyzer):
     TfidfVectorizer's, on the shipped rubrics' own corpora."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from essaycheck.matching import _char_ngrams, idf, token_features
+    from essaycheck.matching import char_ngrams, idf, token_features
 
     for rubric in checker.rubrics:
         docs = [analyzer.analyse(t) for t in [rubric.question, rubric.model_answer,
@@ -212,9 +213,9 @@ def test_idf_is_scikit_learns(checker, analyzer):
         words = [[d.text[d.starts[i]:d.ends[i]].lower() for i in range(a, b) if d.content[i]]
                  for d in docs for a, b in d.sentences]
         words = [w for w in words if w]
-        for documents, analyzer_ in ((corpus, lambda x: x), (words, _char_ngrams)):
+        for documents, analyzer_ in ((corpus, lambda x: x), (words, char_ngrams)):
             reference = TfidfVectorizer(analyzer=analyzer_, lowercase=False).fit(documents)
-            expected = dict(zip(reference.get_feature_names_out(), reference.idf_))
+            expected = dict(zip(reference.get_feature_names_out(), reference.idf_, strict=True))
             got = idf(map(analyzer_, documents))
             assert got.keys() == expected.keys()
             assert all(got[t] == pytest.approx(expected[t], rel=1e-12) for t in got)
@@ -232,7 +233,7 @@ def test_evidence_of_any_range_of_sentences(checker, analyzer):
     whole = matcher.evidence(analysis, [(0, n)])
     singles = matcher.evidence(analysis, [(i, i + 1) for i in range(n)])
     default = matcher.evidence(analysis)
-    for point_whole, point_singles, point_default in zip(whole, singles, default):
+    for point_whole, point_singles, point_default in zip(whole, singles, default, strict=True):
         for coverage, recall, char, *_ in point_singles:
             assert point_whole[0][0] >= coverage and point_whole[0][1] >= recall
             assert point_whole[0][2] >= char - 1e-12
@@ -270,3 +271,38 @@ def test_default_thresholds_are_the_settings_and_the_credit_defaults():
     assert (MatchSettings().covered, MatchSettings().partial) == DEFAULT_THRESHOLDS
     defaults = inspect.signature(credit).parameters
     assert (defaults["covered"].default, defaults["partial"].default) == DEFAULT_THRESHOLDS
+
+
+def test_the_names_importers_used_before_the_split_still_import():
+    from essaycheck import matching
+
+    for name in ("MatchSettings", "PointMatcher", "PointMatch", "STRENGTH_WEIGHTS", "combine",
+                 "idf", "stem", "token_features", "word_grams", "limit_blas_threads",
+                 "CHAR_NGRAMS", "NEGATED", "NEGATED_GRAM", "DEFAULT_THRESHOLDS", "_segments",
+                 "_char_ngrams"):
+        assert hasattr(matching, name), name
+    assert matching._segments is matching.segments
+
+
+def test_the_feature_encoding_marks():
+    from essaycheck.matching.features import (
+        lemma_feature,
+        matched_words,
+        negated_patterns,
+        pattern_key,
+        prefix_feature,
+        question_word_feature,
+        stem_feature,
+        unnegated,
+    )
+
+    assert lemma_feature("close", True) == "not:close" and lemma_feature("close", False) == "close"
+    assert unnegated("not:close") == unnegated("close") == "close"
+    assert stem_feature("vibration") == "~vibr" and stem_feature("not:vibration") == "not:~vibr"
+    assert prefix_feature("rehabilitated", 9) == "^rehabilit"
+    assert question_word_feature("not:speech") == "?not:speech"
+    assert pattern_key(("rehabilit", True)) == "^rehabilit" and pattern_key(("gap", False)) == "gap"
+    assert negated_patterns((("gap", False), ("rehabilit", True))) == (
+        ("not:gap", False), ("not:rehabilit", True))
+    assert matched_words(["^rehabilit", "not:party leader", "gap"]) == (
+        {"party", "leader", "gap"}, ("rehabilit",))

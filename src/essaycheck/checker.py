@@ -37,25 +37,25 @@ class Checker:
 
     @classmethod
     def from_directory(cls, directory: str | Path = "rubric", pipeline: str | None = None,
-                       settings: MatchSettings | None = None) -> "Checker":
+                       settings: MatchSettings | None = None) -> Checker:
         """Load every rubric in a directory and return a fitted checker."""
         from .loader import load_directory
 
         return cls(load_directory(directory), pipeline=pipeline, settings=settings).fit()
 
-    def fit(self) -> "Checker":
+    def fit(self) -> Checker:
         """Build the pipeline (unless one was given) and fit one matcher per rubric."""
         nlp = self.nlp if self.nlp is not None else build_pipeline(self.pipeline)
         return self._fit_matchers(Analyzer(nlp))
 
-    def _fit_matchers(self, analyzer: Analyzer) -> "Checker":
+    def _fit_matchers(self, analyzer: Analyzer) -> Checker:
         self.analyzer_ = analyzer
         self.rubrics_ = {rubric.id: rubric for rubric in self.rubrics}
         self.matchers_ = {rubric.id: PointMatcher(self.settings).fit(rubric, self.analyzer_)
                           for rubric in self.rubrics}
         return self
 
-    def with_rubrics(self, rubrics: Iterable[Rubric]) -> "Checker":
+    def with_rubrics(self, rubrics: Iterable[Rubric]) -> Checker:
         """A new fitted checker for other rubrics, sharing this one's analyzer and pipeline (so
         refitting an edited rubric costs its matcher only, never a spaCy load)."""
         check_is_fitted(self, "analyzer_")
