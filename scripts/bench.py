@@ -140,7 +140,8 @@ How each part is measured:
   a 150-word answer submitted through the student page's form (`GET /` for its token, then
   `POST /check`), again while the hostile request is unanswered (at most 5); latency is the
   worst of those, request sent to response read, bounded at {sizes['hostile_seconds']:.0f} s;
-  "alone" is the median of three before the hostile request.
+  "alone" is the median of three before the hostile request. The hostile request's own time
+  is waited for, within the same bound, before the server is stopped.
 - (h): in this process, one core: the workshop's `POST /api/v1/rubrics/try` through its Flask
   app (test client, no network) with the shipped secret-speech rubric edited (one more keyword
   alternative each time, so nothing is reused) and 30 marked synthetic 150-word answers:
