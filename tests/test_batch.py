@@ -191,7 +191,7 @@ def test_a_file_in_another_encoding_is_reported():
     assert info.value.suggestion == "cp1252"
     assert find_undecodable(io.BytesIO(data), "utf-8") == (2, 0xE9)
     assert find_undecodable(io.BytesIO(data), "cp1252") is None
-    assert find_undecodable(io.BytesIO("x\n".encode("utf-8")), "utf-8") is None
+    assert find_undecodable(io.BytesIO(b"x\n"), "utf-8") is None
 
 
 def test_encoding_suggestions():
@@ -343,12 +343,12 @@ def test_csv_writer_adds_columns_and_neutralises(checker):
     points = [f"{r.id}:{p.id}" for r in checker.rubrics_.values() for p in r.points]
     assert header == ["student_id", "question_id", "answer", "'=note", "score", "max_score",
                       "status", "message", *points]
-    row = dict(zip(header, first))
+    row = dict(zip(header, first, strict=True))
     assert row["student_id"] == "'@s1" and row["'=note"] == "'-1"
     assert row["status"] == "ok" and row["max_score"] == "6"
     assert all(row[p] in ("covered", "partial", "missed") for p in points if p.startswith(SS))
     assert all(row[p] == "" for p in points if p.startswith(TH))
-    row = dict(zip(header, second))
+    row = dict(zip(header, second, strict=True))
     assert row["answer"] == "'=HYPERLINK(\"http://x\")" and row["status"] == "error"
     assert row["score"] == "" and "unknown question id 'nope'" in row["message"]
     assert all(row[p] == "" for p in points)
@@ -458,11 +458,12 @@ def test_any_csv_keeps_every_row_once_in_order(checker, case):
     for item in score_rows(checker, source, source.layout):
         writer.write(item)
         lines.append(item.row.line)
-    kept = [(row, start) for row, start in zip(rows, starts) if any(c.strip() for c in row)]
+    kept = [(row, start) for row, start in zip(rows, starts, strict=True)
+            if any(c.strip() for c in row)]
     assert lines == [start for _, start in kept]
     output = list(csv.reader(io.StringIO(out.getvalue(), newline=""), delimiter=delimiter))
     assert len(output) == len(kept) + 1
-    for (row, _), written in zip(kept, output[1:]):
+    for (row, _), written in zip(kept, output[1:], strict=True):
         width = 4
         cells = (row + [""] * width)[:width]
         assert written[:width] == [neutralise(c) for c in cells]

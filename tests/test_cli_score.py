@@ -97,7 +97,7 @@ def test_example_results_keep_every_row_and_column(score):
         original = list(csv.DictReader(handle))
     results = read_results(Path("results.csv"))
     assert len(results) == len(original) == 33
-    for before, after in zip(original, results):
+    for before, after in zip(original, results, strict=True):
         for column, value in before.items():
             assert after[column] == csvio.neutralise(value)
     statuses = [r["status"] for r in results]

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from itertools import pairwise
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -563,7 +564,7 @@ def test_segments_always_rebuild_the_answer(answer, spans):
     assert "".join(s.text for s in segments) == answer
     assert all(s.text for s in segments)
     assert all(bool(s.points) == s.is_evidence for s in segments)
-    for before, after in zip(segments, segments[1:]):
+    for before, after in pairwise(segments):
         assert not (before.is_evidence is False and after.is_evidence is False)
 
 

@@ -11,8 +11,10 @@ import itertools
 import operator
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import compress
+from itertools import compress, pairwise
+from typing import TypeGuard, TypeVar
 
 import numpy
 
@@ -203,9 +205,9 @@ class TokenReader:
         self.vocab = vocab
         self._columns = [ORTH, LEMMA, IDX, SENT_START, LOWER]
         self._not_negating = frozenset(vocab.strings.add(w) for w in NOT_NEGATING_NEXT)
-        self._cache: dict[tuple[int, int], tuple] = {}
+        self._cache: dict[tuple[int, int], _WordInfo] = {}
 
-    def _describe(self, key: tuple[int, int]) -> tuple:
+    def _describe(self, key: tuple[int, int]) -> _WordInfo:
         orth, lemma_hash = key
         lexeme = self.vocab[orth]
         text = lexeme.orth_
@@ -233,9 +235,11 @@ class TokenReader:
         into it before which ``spacy_text`` inserted a space."""
         table = doc.to_array(self._columns)
         keys = list(zip(table[:, 0].tolist(), table[:, 1].tolist(), strict=True))
-        infos = list(map(self._cache.get, keys))
-        if not all(infos):
-            infos = [info or self._describe(key) for info, key in zip(infos, keys, strict=True)]
+        cached = list(map(self._cache.get, keys))
+        if _all_present(cached):
+            infos = cached
+        else:
+            infos = [info or self._describe(key) for info, key in zip(cached, keys, strict=True)]
         if inserted:
             # back to offsets into ``text``: less the inserted spaces before each token (the
             # k-th of which sits at its offset + k in what spaCy read)
@@ -245,6 +249,7 @@ class TokenReader:
         else:
             offsets = table[:, 2].tolist()
         starts_sentence = table[:, 3].astype(numpy.int64) == 1
+        keep: Sequence[int]  # indices of the kept tokens in ``infos``
         if any(map(_SKIP, infos)):
             keep = list(compress(range(len(infos)), map(operator.not_, map(_SKIP, infos))))
             kept = list(map(infos.__getitem__, keep))
@@ -286,9 +291,20 @@ class TokenReader:
             starts=tuple(offsets),
             ends=tuple(map(operator.add, offsets, map(_LENGTH, kept))),
             content=tuple(content), negated=tuple(negated), stop=tuple(stop),
-            sentences=tuple(zip(bounds, bounds[1:], strict=False)),
+            sentences=tuple(pairwise(bounds)),
             types=tuple(map(_TYPE, kept)),
         )
+
+
+#: TokenReader's description of one (word, lemma) pair: skip, lemma, length, cue, stop,
+#: content, breaks_scope, then stop and content for a cue that does not negate, and type id
+_WordInfo = tuple[bool, str, int, bool, bool, bool, bool, bool, bool, int]
+_T = TypeVar("_T")
+
+
+def _all_present(items: list[_T | None]) -> TypeGuard[list[_T]]:
+    """Whether no item is missing: ``all(items)`` in a form mypy can narrow on."""
+    return all(items)
 
 
 # fields of TokenReader's per-word description

@@ -95,7 +95,8 @@ def write_rubrics(rubrics: list[Rubric], changed: list[str] | set[str],
 
     changed = set(changed)
     by_id = {rubric.id: rubric for rubric in rubrics}
-    plans: list[tuple[Path, str | None, Path | None]] = []  # target, text (None: copy), source
+    # target, its text (None: a copy of the source's), and the backup (in place) or the source
+    plans: list[tuple[Path, str | None, Path]] = []
     if output is None:
         for rubric_id in sorted(changed):
             source = sources[rubric_id]
@@ -124,11 +125,7 @@ def write_rubrics(rubrics: list[Rubric], changed: list[str] | set[str],
     for target, text, other in plans:
         if output is None:
             shutil.copy2(target, other)  # the backup first
-            atomic_write_text(target, text)
-        elif text is None:
-            atomic_write_text(target, other.read_text(encoding="utf-8-sig"))
-        else:
-            atomic_write_text(target, text)
+        atomic_write_text(target, other.read_text(encoding="utf-8-sig") if text is None else text)
         written.append(target)
     return written
 

@@ -142,7 +142,7 @@ def coverage_chart(stats: QuestionStats, name: str) -> Markup:
         shares = [stats.share(p.id, status) * 100 for p in points]
         axes.barh(y, shares, left=left, color=COLOURS[status], height=0.66,
                   label=LABELS[status], zorder=2)
-        left = [a + b for a, b in zip(left, shares)]
+        left = [a + b for a, b in zip(left, shares, strict=True)]
     for i, point in enumerate(points):
         covered = stats.share(point.id, COVERED) * 100
         if covered >= 12:

@@ -12,6 +12,7 @@ import math
 import re
 import reprlib
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import IO, Any
 
 import yaml
@@ -213,7 +214,7 @@ def parse_rubric(text: str | bytes | IO[str], source: str = "<rubric>") -> Rubri
     """Parse and validate rubric YAML of at most ``MAX_RUBRIC_BYTES``; raise ``RubricError``
     listing every problem found."""
     if hasattr(text, "read"):
-        text = text.read(MAX_RUBRIC_BYTES + 1)  # type: ignore[union-attr]
+        text = text.read(MAX_RUBRIC_BYTES + 1)
     size = len(text) if isinstance(text, bytes) else len(
         str(text).encode("utf-8", "surrogatepass"))
     if size > MAX_RUBRIC_BYTES:
@@ -536,7 +537,7 @@ def _bands(raw: Any, n_points: int, max_score: float, problem) -> tuple[tuple[fl
             continue
         bands.append((float(key), float(mark)))
     bands.sort()
-    for (low_key, low_mark), (high_key, high_mark) in zip(bands, bands[1:], strict=False):
+    for (low_key, low_mark), (high_key, high_mark) in pairwise(bands):
         if high_mark < low_mark:
             problem(f"bands.{_plain_number(high_key)}",
                     f"covering more points ({_plain_number(high_key)}) earns less than covering "

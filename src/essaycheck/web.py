@@ -29,6 +29,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -64,7 +65,9 @@ LIMIT_MESSAGE = (f"An answer may be at most {MAX_ANSWER_CHARS:,} characters and 
 
 csrf = CSRFProtect()
 pages = Blueprint("pages", __name__)
-api = Blueprint("api", __name__, url_prefix="/api/v1")
+#: where the JSON API lives
+API_PREFIX = "/api/v1"
+api = Blueprint("api", __name__, url_prefix=API_PREFIX)
 csrf.exempt(api)  # JSON-only and stateless: no cookies are read, so nothing to forge
 
 
@@ -83,7 +86,9 @@ def create_app(checker: Any = None, rubrics_dir: str | Path = "rubric",
         WTF_CSRF_TIME_LIMIT=12 * 3600,  # a draft can take a long evening
     )
     app.config.update(config or {})
-    app.json.sort_keys = False  # keep the documented field order
+    json_provider = DefaultJSONProvider(app)  # Flask's own, but in the documented field order
+    json_provider.sort_keys = False
+    app.json = json_provider
     app.add_template_filter(format_number, "num")
     if checker is None:
         from .checker import Checker
@@ -246,7 +251,7 @@ def api_openapi():
 
 
 def wants_json() -> bool:
-    return request.path.startswith(api.url_prefix + "/") or request.path == api.url_prefix
+    return request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX
 
 
 def http_error(exc: HTTPException):
