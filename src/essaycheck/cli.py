@@ -653,19 +653,40 @@ def evaluate_command(marked, mark_column, question_column, answer_column, encodi
 @click.option("--weights", is_flag=True,
               help="Also learn point weights (non-negative least squares), not only thresholds.")
 @click.option("--dry-run", is_flag=True, help="Report what calibration would do; write nothing.")
+@click.option("--suggest", is_flag=True,
+              help="Instead of fitting thresholds, suggest keyword changes point by point "
+                   "(words of answers the teacher credited and the rubric missed, alternatives "
+                   "that fired where the teacher gave no credit), ranked by how many marked "
+                   "answers' point verdicts each fixes and breaks. Writes nothing without "
+                   "--apply. Reads point:<id> columns (1/0, covered/partial/missed), or only "
+                   "the mark.")
+@click.option("--apply", "apply_numbers", default=None, metavar="N[,N...]|all",
+              help="With --suggest: write these suggestions (their numbers as listed, or "
+                   "'all') into the rubric files, keeping each original as <file>.bak.")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 50),
+              help="With --suggest: most suggestions per point.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @writable_rubrics_option
 @pipeline_option
 def calibrate_command(marked, mark_column, question_column, answer_column, encoding, output,
-                      force, weights, dry_run, as_json, rubrics_dir, pipeline) -> None:
+                      force, weights, dry_run, suggest, apply_numbers, limit, as_json,
+                      rubrics_dir, pipeline) -> None:
     """Fit each rubric's thresholds to a teacher's marked sample in MARKED.
 
     Reports the agreement to expect on new answers from cross-validation (never the in-sample
-    figure) and writes a calibration only where cross-validation says it helps.
+    figure) and writes a calibration only where cross-validation says it helps. With
+    --suggest, lists keyword changes learned from the marks instead, and writes the ones
+    named by --apply only.
     """
     from .calibration import calibrate_rubrics, format_outcome, outcome_dict
     from .loader import RubricWriteError, load_rubric_file, rubric_files, write_rubrics
 
+    if apply_numbers is not None and not suggest:
+        fail("--apply goes with --suggest: it writes the suggestions listed by number")
+    if suggest:
+        _suggest(marked, mark_column, question_column, answer_column, encoding, output, force,
+                 dry_run, apply_numbers, limit, as_json, rubrics_dir, pipeline)
+        return
     rows = _read_marked(marked, question_column, answer_column, mark_column, encoding)
     checker = load_checker(rubrics_dir, pipeline)
     known = {row.question_id for row in rows} & set(checker.question_ids)
@@ -694,6 +715,107 @@ def calibrate_command(marked, mark_column, question_column, answer_column, encod
         where = f"into {output}" if output else "in place (originals kept as .bak)"
         click.echo(f"\nWrote {len(written)} rubric file(s) {where}: "
                    f"{', '.join(outcome.changed)} calibrated.")
+
+
+def _has_column(path: Path, encoding: str, column: str, question_column: str,
+                answer_column: str) -> bool:
+    """Whether the CSV file's header names this column (a file that cannot be read says
+    nothing here: reading it properly reports the problem)."""
+    from .csvio import CsvFormatError, CsvInput
+
+    try:
+        with open(path, encoding=encoding, newline="") as handle:
+            columns = CsvInput(handle, str(path), question_column=question_column,
+                               answer_column=answer_column,
+                               student_column=None, encoding=encoding).layout.columns
+    except (CsvFormatError, OSError, UnicodeDecodeError):
+        return True
+    return any(c.strip().lower() == column.strip().lower() for c in columns)
+
+
+def _chosen(apply_numbers: str, count: int) -> list[int]:
+    """The suggestion numbers ``--apply`` names, or a clear error."""
+    if apply_numbers.strip().lower() == "all":
+        return list(range(1, count + 1))
+    chosen = []
+    for part in apply_numbers.split(","):
+        part = part.strip()
+        if not part.isdigit() or not 1 <= int(part) <= count:
+            listed = f"1 to {count}" if count else "none: there is nothing to apply"
+            fail(f"--apply {apply_numbers}: {part!r} is not a suggestion number (listed: "
+                 f"{listed}); write e.g. --apply 1,3 or --apply all")
+        chosen.append(int(part))
+    return chosen
+
+
+def _suggest(marked, mark_column, question_column, answer_column, encoding, output, force,
+             dry_run, apply_numbers, limit, as_json, rubrics_dir, pipeline) -> None:
+    """``calibrate --suggest``: list keyword suggestions; write the chosen ones if asked."""
+    from .errors import MarkedFileError
+    from .evaluation import read_marked
+    from .loader import RubricWriteError, load_rubric_file, rubric_files, write_rubrics
+    from .suggestions import (
+        apply_suggestions,
+        format_suggestions,
+        numbered,
+        suggest_all,
+        suggestions_dict,
+    )
+
+    # the mark is optional here: point:<id> columns alone are enough
+    column = mark_column if _has_column(marked, encoding, mark_column, question_column,
+                                        answer_column) else None
+    try:
+        with open(marked, encoding=encoding, newline="") as handle:
+            rows = read_marked(handle, str(marked), question_column=question_column,
+                               answer_column=answer_column, mark_column=column,
+                               require_mark=False, encoding=encoding)
+    except MarkedFileError as exc:
+        fail(str(exc))
+    except UnicodeDecodeError as exc:
+        fail(f"{marked} is not {encoding} text (bad byte at position {exc.start}); "
+             "pass --encoding, e.g. --encoding cp1252")
+    except OSError as exc:
+        fail(f"cannot read {marked}: {exc.strerror}")
+    if column is None and not any(row.points for row in rows):
+        fail(f"{marked} has neither a {mark_column!r} column nor point:<id> columns: the "
+             "suggestions need the teacher's marks (or pass --mark-column NAME)")
+    checker = load_checker(rubrics_dir, pipeline)
+    known = {row.question_id for row in rows} & set(checker.question_ids)
+    if not known:
+        fail(f"no question id in {marked} matches a rubric in {rubrics_dir} "
+             f"(known: {', '.join(checker.question_ids)})")
+    report = suggest_all(checker, rows, limit)
+    listed = numbered(report)
+    chosen = _chosen(apply_numbers, len(listed)) if apply_numbers is not None else []
+    data = suggestions_dict(report)
+    if not as_json:
+        click.echo(format_suggestions(report, checker.rubrics_by_id))
+    if not chosen or dry_run:
+        if as_json:
+            click.echo(json.dumps({**data, "written": []}, indent=2, ensure_ascii=False))
+        elif listed:
+            click.echo("\nNothing written" + (" (--dry-run)." if dry_run else
+                       ": pass --apply with the numbers to write (e.g. --apply 1,3, or "
+                       "--apply all)."))
+        return
+    picked = [suggestion for number, suggestion in listed if number in set(chosen)]
+    rubrics = [apply_suggestions(rubric, picked) for rubric in checker.rubrics]
+    changed = sorted({s.question_id for s in picked})
+    sources = {load_rubric_file(path).id: path for path in rubric_files(rubrics_dir)}
+    try:
+        written = write_rubrics(rubrics, changed, sources, output=output, force=force)
+    except RubricWriteError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write the rubrics: {exc.strerror}")
+    if as_json:
+        click.echo(json.dumps({**data, "written": [str(p) for p in written],
+                               "applied": sorted(chosen)}, indent=2, ensure_ascii=False))
+    else:
+        where = f"into {output}" if output else "in place (originals kept as .bak)"
+        click.echo(f"\nWrote {len(written)} rubric file(s) {where}: suggestion(s) "
+                   f"{', '.join(map(str, sorted(chosen)))} applied.")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -204,6 +204,7 @@ def scaled_confidence(value: float, covered: float, partial: float) -> float:
 # -- a marked sample ----------------------------------------------------------------------
 POINT_PREFIX = "point:"
 _MADE = {"1", "1.0", "yes", "y", "true", "x", "covered", "made", "partial", "0.5", "half"}
+_HALF = {"partial", "0.5", "half"}
 _NOT_MADE = {"0", "0.0", "no", "n", "false", "missed", "-"}
 
 
@@ -217,6 +218,9 @@ class MarkedAnswer:
     points: dict[str, bool] = field(default_factory=dict)
     line: int = 0
     key: str = ""
+    #: the same labels as credits, 1 (made), 0.5 (partly made) or 0, where the label says
+    #: which (``points`` counts partial as made); what ``suggestions`` weighs verdicts by
+    point_marks: dict[str, float] = field(default_factory=dict)
 
 
 def point_label(value: str) -> bool | None:
@@ -230,6 +234,15 @@ def point_label(value: str) -> bool | None:
     if text in _NOT_MADE:
         return False
     raise ValueError(f"{value!r} is not a point label (use 1/0, yes/no, covered/partial/missed)")
+
+
+def point_credit(value: str) -> float | None:
+    """A human per-point label as a credit: 1 (made), 0.5 (partial, half) or 0, or None when
+    blank; ValueError as ``point_label``."""
+    made = point_label(value)
+    if made is None:
+        return None
+    return (0.5 if value.strip().lower() in _HALF else 1.0) if made else 0.0
 
 
 def read_marked(handle: io.TextIOBase, name: str = "<input>",
@@ -290,17 +303,19 @@ def read_marked(handle: io.TextIOBase, name: str = "<input>",
                     raise MarkedFileError(
                         f"{name}, line {raw.line}: no mark in column {mark_column!r}; mark "
                         "every answer or remove the row")
-            points = {}
+            points, credits = {}, {}
             for index, column in point_columns:
                 try:
-                    label = point_label(raw.cells[index])
+                    given = point_credit(raw.cells[index])
                 except ValueError as exc:
                     raise MarkedFileError(
                         f"{name}, line {raw.line}, column {column!r}: {exc}") from None
-                if label is not None:
-                    points[column[len(POINT_PREFIX):].strip()] = label
+                if given is not None:
+                    point_id = column[len(POINT_PREFIX):].strip()
+                    points[point_id] = given > 0
+                    credits[point_id] = given
             rows.append(MarkedAnswer(raw.question_id, raw.answer, mark, points, raw.line,
-                                     str(raw.line)))
+                                     str(raw.line), credits))
     except CsvFormatError as exc:
         raise MarkedFileError(str(exc)) from None
     if not rows:
