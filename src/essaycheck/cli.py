@@ -700,8 +700,9 @@ def calibrate_command(marked, mark_column, question_column, answer_column, encod
         click.echo(format_outcome(outcome))
     if dry_run or not outcome.changed:
         if not as_json:
-            click.echo("\nNothing written" + (" (--dry-run)." if dry_run else
-                                              ": no calibration beat the current rubrics."))
+            click.echo("\nNothing written" + (
+                " (--dry-run)." if dry_run else ": no calibration was shown to mark new answers "
+                "better than the current rubrics (why: above)."))
         return
     sources = {load_rubric_file(path).id: path for path in rubric_files(rubrics_dir)}
     try:
