@@ -28,6 +28,9 @@ from .features import (
 if TYPE_CHECKING:
     from .matcher import Wording
 
+#: share of a wording's keyword weight that must be in one segment, at least half of it only
+#: under negation, before a missed point is said to be contradicted
+NEGATION_CORE = 0.5
 #: a keyword alternative as ``found_terms`` reads it: the bit mask of its features as written,
 #: their keys, and (stems allowed) per pattern the mask of its routes, any of which will do
 _Alternative = tuple[int, tuple[str, ...], tuple[int, ...] | None]
@@ -170,10 +173,8 @@ class EvidenceIndex:
             self.multi_groups_[a, column] = 1.0
         # coverage: the met groups' weights over the wording's total
         self.group_weights_ = numpy.zeros((len(group_wordings), n_wordings))
-        self.group_wordings_ = numpy.zeros((len(group_wordings), n_wordings))
         for g, (k, weight) in enumerate(group_wordings):
             self.group_weights_[g, k] = weight
-            self.group_wordings_[g, k] = 1.0
         self.weight_totals_ = numpy.array([sum(wording.group_weights) or math.inf
                                            for wording in self.wordings])
         # character n-grams: each n-gram's share of the wording's IDF weight
@@ -241,7 +242,12 @@ class EvidenceIndex:
             groups = groups | ((met @ self.multi_groups_) > 0)
         said, unsaid = groups[:, 0::2], groups[:, 1::2]
         coverage = (said @ self.group_weights_) / self.weight_totals_
-        negated = ((unsaid & ~said) @ self.group_wordings_) > 0
+        # "says the opposite" needs the point's core under negation, not a stray word: more
+        # than half of the wording's keyword weight there, said or negated, and at least half
+        # of that negated ("Stalin's fault, not the communist party's" denies no foreign allies)
+        present = ((said | unsaid) @ self.group_weights_) / self.weight_totals_
+        denied = ((unsaid & ~said) @ self.group_weights_) / self.weight_totals_
+        negated = (present > NEGATION_CORE) & (denied * 2 >= present - 1e-9) & (denied > 0)
         recall = (hits[:, :words_end] @ self.word_weights_) / self.word_totals_
         own = hits[:, multi_end:own_end] | (coverage > 0)
         chars = _segment_rows(grams, gather, self.grams_)

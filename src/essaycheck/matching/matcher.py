@@ -131,7 +131,8 @@ class PointMatch:
     sentence_spans: tuple[tuple[int, int], ...]
     #: (a point made at least in part) its evidence is a list of key words
     listed: bool = False
-    #: (a missed point) a keyword group of it is there only under negation
+    #: (a missed point) its core is there under negation: more than half of its keyword weight
+    #: in one segment, at least half of that only negated (``index.NEGATION_CORE``)
     negated: bool = False
 
 
