@@ -531,3 +531,50 @@ def test_the_bench_part_times_a_re_score_after_an_edit():
     line = next(line for line in run.stdout.splitlines() if line.startswith("| (h) |"))
     assert "30 marked 150-word answers, fit included" in line
     assert re.search(r"median \d+ ms, p95 \d+ ms over 5 edits", line)
+
+
+def test_api_suggest_and_apply(client, drafted):
+    """Suggestions from the marks come back in the documented form; accepting one gives the
+    rubric with the change made, validated again."""
+    from jsonschema import Draft202012Validator
+
+    marked = [dict(a, points={drafted.points[0].id: 1}) for a in ANSWERS]
+    response = post(client, "/api/v1/rubrics/suggest", {"rubric": rubric_to_json(drafted),
+                                                        "answers": marked})
+    assert response.status_code == 200
+    document = client.get("/api/v1/openapi.json", headers=AUTH).get_json()
+    schema = {**document["components"]["schemas"]["SuggestionList"],
+              "components": document["components"]}
+    Draft202012Validator(schema).validate(response.get_json())
+
+    group = next(i for i, g in enumerate(drafted.points[0].keywords) if "absorb" in g)
+    suggestion = {"question_id": drafted.id, "point_id": drafted.points[0].id,
+                  "action": "add", "term": "soak*", "group": group, "fixes": 1, "breaks": 0,
+                  "evidence": ["Chlorophyll soaks up light."], "inferred": False}
+    applied = post(client, "/api/v1/rubrics/apply", {"rubric": rubric_to_json(drafted),
+                                                     "suggestion": suggestion})
+    assert applied.status_code == 200
+    changed = rubric_from_json(applied.get_json()["rubric"])
+    assert changed.points[0].keywords[group][-1] == "soak*"
+    assert changed.points[1:] == drafted.points[1:]
+    trial = post(client, "/api/v1/rubrics/try", {"rubric": applied.get_json()["rubric"],
+                                                 "answers": ANSWERS[1:2]}).get_json()
+    assert trial["results"][0]["points"][0]["status"] == "covered"  # re-scored, changed
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"point_id": "nope"}, "no point"),
+    ({"group": 99}, "there is no group"),
+    ({"action": "remove", "term": "never-there"}, "is not in keyword group"),
+    ({"fixes": "two"}, "suggestion.fixes must be a whole number"),
+    ({"question_id": "other"}, "for question 'other'"),
+])
+def test_api_apply_refuses_a_suggestion_that_does_not_fit(client, drafted, change, message):
+    suggestion = {"question_id": drafted.id, "point_id": drafted.points[0].id,
+                  "action": "add", "term": "soak*", "group": 0, "fixes": 1, "breaks": 0,
+                  "evidence": [], "inferred": False, **change}
+    response = post(client, "/api/v1/rubrics/apply", {"rubric": rubric_to_json(drafted),
+                                                      "suggestion": suggestion})
+    assert response.status_code == 422
+    assert response.get_json()["error"] == "suggestion"
+    assert message in response.get_json()["message"]

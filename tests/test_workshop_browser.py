@@ -286,3 +286,48 @@ def test_keyboard_only(browser, workshop, folder):
     assert "soak*" in next(r for r in load_directory(folder)
                            if r.id == "photosynthesis").points[0].keywords[2]
     assert errors == []
+
+
+def test_a_suggestion_shows_beside_its_point_and_one_click_accepts_it(browser, workshop):
+    """The page shows the engine's suggestions at their point and accepts one with a click:
+    the server applies it, validates the rubric again and the answers are scored again. The
+    suggestion list is fixed here (the page's rendering is under test; what the engine
+    suggests is tests/test_suggestions.py's); applying it is the real server's."""
+    import json
+
+    from playwright.sync_api import expect
+
+    errors: list[str] = []
+    page = new_page(browser, errors)
+    page.goto(f"{workshop}/?token={TOKEN}")
+    page.get_by_label("Question", exact=True).fill(QUESTION)
+    page.get_by_label("Model answer", exact=True).fill(MODEL)
+    page.get_by_label("Rubric id").fill("photosynthesis")
+    page.get_by_label("Marks available").fill("3")
+    page.get_by_role("button", name="Draft the rubric").click()
+    expect(page.locator("#p0-text")).to_be_visible()
+    suggestion = {"question_id": "photosynthesis", "point_id": "", "action": "add",
+                  "term": "soak*", "group": 2, "fixes": 3, "breaks": 0,
+                  "evidence": ["Chlorophyll soaks up light."], "inferred": False}
+
+    def fulfil(route):
+        body = json.loads(route.request.post_data)
+        suggestion["point_id"] = body["rubric"]["points"][0]["id"]
+        found = [] if "soak*" in body["rubric"]["points"][0]["keywords"][2] else [suggestion]
+        route.fulfill(status=200, content_type="application/json",
+                      body=json.dumps({"suggestions": found}))
+
+    page.route("**/api/v1/rubrics/suggest", fulfil)
+    page.get_by_label("A student’s answer").fill(ANSWERS[0][0])
+    page.get_by_label("Your mark (optional)").fill(ANSWERS[0][1])
+    page.get_by_role("button", name="Add the answer").click()
+    box = page.locator("#p0-suggestions")
+    expect(box).to_contain_text("Add “soak*” to group 3 (absorb, absorbs) of point 1")
+    expect(box).to_contain_text("fixes 3 verdicts, breaks 0")
+    assert verdict(page, 0, 0) == "Partly covered"
+    assert_no_axe_violations(page, "suggestion shown")
+    page.get_by_role("button", name="Accept: Add “soak*” to group 3").click()
+    expect(page.locator("#s0-p0 .badge")).to_have_text("Covered")
+    expect(page.locator("#points [data-field='points[0].keywords[2]']")).to_contain_text("soak*")
+    expect(box).to_be_empty()
+    assert errors == []

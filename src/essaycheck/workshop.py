@@ -200,15 +200,18 @@ def samples_from_json(items: Any, question_id: str) -> list[MarkedAnswer]:
         points = item.get("points") or {}
         if not isinstance(points, dict):
             raise SampleError(f"{where}.points must be an object of point id to 1, 0.5 or 0")
-        labels: dict[str, bool] = {}
+        credits: dict[str, float] = {}
         for point_id, value in points.items():
             if value is None:
                 continue
             if isinstance(value, bool) or value not in POINT_MARKS:
                 raise SampleError(f"{where}.points.{point_id} must be 1 (made), 0.5 (half "
                                   f"made) or 0 (not made), not {value!r}")
-            labels[str(point_id)] = value > 0  # half made counts as made, as evaluate reads it
-        rows.append(MarkedAnswer(question_id, answer, mark, labels, index + 1, str(index)))
+            credits[str(point_id)] = float(value)
+        # half made counts as made, as evaluate reads a point:<id> column
+        labels = {point_id: credit > 0 for point_id, credit in credits.items()}
+        rows.append(MarkedAnswer(question_id, answer, mark, labels, index + 1, str(index),
+                                 point_marks=credits))
     return rows
 
 
@@ -301,3 +304,29 @@ def read_sample_csv(data: bytes, name: str, question_id: str) -> list[dict[str, 
     return [{"answer": row.answer, "mark": row.mark,
              "points": {point: 1.0 if made else 0.0 for point, made in row.points.items()}}
             for row in chosen]
+
+
+def suggestion_from_json(data: Any):
+    """A ``suggestions.Suggestion`` from the JSON its ``to_dict`` gives (as the page sends
+    back the one a teacher accepts); ``SuggestionError`` naming the bad field."""
+    from .suggestions import Suggestion, SuggestionError
+
+    if not isinstance(data, dict):
+        raise SuggestionError("'suggestion' must be an object, as /api/v1/rubrics/suggest "
+                              "returns it")
+    fields: dict[str, Any] = {}
+    for name, kind in (("question_id", str), ("point_id", str), ("action", str),
+                       ("term", str), ("fixes", int), ("breaks", int)):
+        value = data.get(name)
+        if isinstance(value, bool) or not isinstance(value, kind):
+            wanted = "text" if kind is str else "a whole number"
+            raise SuggestionError(f"suggestion.{name} must be {wanted}")
+        fields[name] = value
+    group = data.get("group")
+    if group is not None and (isinstance(group, bool) or not isinstance(group, int)):
+        raise SuggestionError("suggestion.group must be a keyword group's index or null")
+    evidence = data.get("evidence") or []
+    if not isinstance(evidence, list) or not all(isinstance(e, str) for e in evidence):
+        raise SuggestionError("suggestion.evidence must be a list of quotes")
+    return Suggestion(group=group, evidence=tuple(evidence),
+                      inferred=bool(data.get("inferred", False)), **fields)

@@ -82,6 +82,46 @@ def openapi_document() -> dict:
                                       "content": json_content(ref("Trial"))},
                               **body_errors, **common},
             }},
+            "/api/v1/rubrics/suggest": {"post": {
+                "operationId": "suggestChanges",
+                "summary": "Keyword changes the teacher's marks point to, per point",
+                "description": (
+                    "From the marked sample answers (total marks, per-point marks or both): "
+                    "alternatives to add or remove, each with the verdicts it would fix and "
+                    "break, re-scored with the change applied, and quotes as evidence."),
+                "requestBody": {"required": True, "content": json_content(ref("TryRequest"))},
+                "responses": {"200": {"description": "The suggestions, in point order.",
+                                      "content": json_content(ref("SuggestionList"))},
+                              **body_errors, **common},
+            }},
+            "/api/v1/rubrics/apply": {"post": {
+                "operationId": "applySuggestion",
+                "summary": "The rubric with one suggestion accepted, validated again",
+                "requestBody": {"required": True, "content": json_content(ref("ApplyRequest"))},
+                "responses": {"200": rubric_response, **body_errors, **common},
+            }},
+            "/api/v1/answers/csv": {"post": {
+                "operationId": "loadAnswers",
+                "summary": "Sample answers from a CSV in the format of `essaycheck score`",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {
+                    "schema": {"type": "object", "required": ["file", "question_id"],
+                               "properties": {
+                                   "file": {"type": "string", "format": "binary",
+                                            "description": "UTF-8 CSV: question_id, answer, "
+                                                           "optional mark and point:<id>."},
+                                   "question_id": {
+                                       "type": "string",
+                                       "description": "Rows for this id are read."}}}}}},
+                "responses": {
+                    "200": {"description": "The answers, as `answers` of a try request.",
+                            "content": json_content({
+                                "type": "object", "required": ["answers"],
+                                "properties": {"answers": {"type": "array",
+                                                           "items": ref("SampleAnswer")}}})},
+                    "400": error("The file cannot be used: the message names the line and "
+                                 "column to fix (`invalid_answers`)."),
+                    **common},
+            }},
             "/api/v1/rubrics/{rubric_id}": {
                 "parameters": [rubric_id],
                 "get": {
@@ -258,6 +298,30 @@ def openapi_document() -> dict:
                         "unknown_points": {"type": "array", "items": {"type": "string"}},
                     },
                 },
+                "Suggestion": {
+                    "type": "object",
+                    "required": ["question_id", "point_id", "action", "term", "group", "fixes",
+                                 "breaks", "evidence", "inferred"],
+                    "properties": {
+                        "question_id": {"type": "string"},
+                        "point_id": {"type": "string"},
+                        "action": {"enum": ["add", "remove"]},
+                        "term": {"type": "string"},
+                        "group": {"type": ["integer", "null"], "description":
+                                  "Index of the keyword group; null: a new group."},
+                        "fixes": {"type": "integer"},
+                        "breaks": {"type": "integer"},
+                        "evidence": {"type": "array", "items": {"type": "string"}},
+                        "inferred": {"type": "boolean", "description":
+                                     "Some verdicts were inferred from total marks."},
+                    },
+                },
+                "SuggestionList": {"type": "object", "required": ["suggestions"],
+                                   "properties": {"suggestions": {
+                                       "type": "array", "items": ref("Suggestion")}}},
+                "ApplyRequest": {"type": "object", "required": ["rubric", "suggestion"],
+                                 "properties": {"rubric": ref("Rubric"),
+                                                "suggestion": ref("Suggestion")}},
                 "InvalidRubric": {
                     "type": "object", "required": ["error", "message", "status"],
                     "properties": {

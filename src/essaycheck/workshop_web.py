@@ -50,6 +50,7 @@ from .workshop import (
     rubric_from_json,
     rubric_to_json,
     samples_from_json,
+    suggestion_from_json,
     try_rubric,
 )
 
@@ -58,6 +59,7 @@ from .workshop import (
 MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 SESSION_COOKIE = "essaycheck_workshop"  # not "session": the student page on another port
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+SUGGESTIONS_PER_POINT = 3  # beside each point card: a few, best first
 
 csrf = CSRFProtect()
 pages = Blueprint("workshop_pages", __name__)
@@ -296,6 +298,33 @@ def api_try():
             {"text": s.text, "points": list(s.points)}
             for s in highlight_segments(sample.answer, getattr(outcome, "points", ()))]
     return jsonify(data)
+
+
+@api.post("/rubrics/suggest")
+def api_suggest():
+    """Keyword changes the teacher's marks point to, per point, each with what it would fix
+    and break (``suggestions.suggest``)."""
+    from .suggestions import suggest
+
+    body = json_body("rubric", "answers")
+    rubric = rubric_from_json(body["rubric"])
+    samples = samples_from_json(body["answers"], rubric.id)
+    found = suggest(get_workshop().checker, rubric, samples, limit=SUGGESTIONS_PER_POINT)
+    return jsonify(suggestions=[suggestion.to_dict() for suggestion in found])
+
+
+@api.post("/rubrics/apply")
+def api_apply():
+    """The rubric with one suggestion accepted, validated again."""
+    from .suggestions import SuggestionError, apply_suggestion
+
+    body = json_body("rubric", "suggestion")
+    rubric = rubric_from_json(body["rubric"])
+    try:
+        changed = apply_suggestion(rubric, suggestion_from_json(body["suggestion"]))
+    except SuggestionError as exc:
+        return api_error(422, exc.code, exc.message)
+    return jsonify(rubric=rubric_to_json(changed))
 
 
 @api.post("/answers/csv")

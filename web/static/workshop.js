@@ -20,9 +20,10 @@
   const $ = (id) => document.getElementById(id);
   const STATUS_LABELS = { covered: "Covered", partial: "Partly covered", missed: "Missed" };
   const POINT_MARKS = [["", "not marked"], ["1", "made"], ["0.5", "half made"], ["0", "not made"]];
-  const state = { rubric: null, samples: [], trial: null, problems: [] };
+  const state = { rubric: null, samples: [], trial: null, problems: [], suggestions: [] };
   let trialTimer = null;
   let trialSeq = 0;
+  let suggestSeq = 0;
 
   // ------------------------------------------------------------------ helpers
 
@@ -189,6 +190,7 @@
     state.rubric = r;
     state.trial = null;
     state.problems = [];
+    state.suggestions = [];
     workspace.hidden = false;
     renderEditor();
     renderSamples();
@@ -331,7 +333,7 @@
     ]);
     return el("li", { className: "ws-point", id: "point-card-" + i, "data-field": prefix }, [
       el("div", { className: "ws-point-head" }, [
-        el("h4", { className: "ws-point-title", id: "p" + i + "-title", text: "Point " + n }),
+        el("h4", { className: "ws-point-title", id: "p" + i + "-title", tabindex: "-1", text: "Point " + n }),
         el("p", { className: "ws-point-stats", id: "p" + i + "-stats" })
       ]),
       field("Point " + n + ": what the answer should say", textInput("p" + i + "-text", point.text, prefix + ".text",
@@ -358,6 +360,7 @@
           { type: "number", min: "0.5", step: "0.5", inputmode: "decimal" }), "Default 1.", "p" + i + "-weight")
       ]),
       point.accept.length ? el("p", { className: "field-help", text: "Also accepted: " + point.accept.join(" · ") }) : null,
+      renderSuggestions(point, i),
       actions
     ]);
   }
@@ -620,6 +623,7 @@
       });
       const ms = Math.round(performance.now() - started);
       say("try-status", trialSummary(ms));
+      fetchSuggestions();
     }).catch(() => say("try-status", "Could not reach the workshop server: is it still running?"));
   }
 
@@ -791,6 +795,69 @@
         select
       ])
     ]);
+  }
+
+  // ------------------------------------------------------------------ suggestions
+
+  function describeSuggestion(s, point, n) {
+    const where = s.group === null ? "a new key word group"
+      : "group " + (s.group + 1) + " (" + (point.keywords[s.group] || []).join(", ") + ")";
+    return (s.action === "add" ? "Add “" + s.term + "” to " : "Remove “" + s.term + "” from ") + where +
+      " of point " + n;
+  }
+
+  function renderSuggestions(point, i) {
+    const mine = state.suggestions.filter((s) => s.point_id === point.id);
+    const box = el("div", { className: "ws-suggestions", id: "p" + i + "-suggestions" });
+    if (!mine.length) {
+      return box;
+    }
+    box.append(el("h5", { className: "ws-suggestions-title", text: "Suggested by your marks" }));
+    box.append(el("ul", { className: "ws-suggestion-list" }, mine.map((s, k) => {
+      const text = describeSuggestion(s, point, i + 1);
+      return el("li", { className: "ws-suggestion" }, [
+        el("span", { className: "ws-suggestion-text", text: text }),
+        el("span", { className: "ws-suggestion-figures",
+          text: "fixes " + plural(s.fixes, "verdict") + ", breaks " + s.breaks + (s.inferred ? " (partly inferred from total marks)" : "") }),
+        ...s.evidence.map((quote) => el("q", { className: "ws-quote", text: quote })),
+        el("button", { type: "button", className: "ws-small-button", id: "p" + i + "-s" + k + "-accept",
+          "aria-label": "Accept: " + text, on: { click: () => acceptSuggestion(s, i) } }, ["Accept"])
+      ]);
+    })));
+    return box;
+  }
+
+  function fetchSuggestions() {
+    const marked = state.samples.some((s) => String(s.mark).trim() !== "" || Object.values(s.points).some((v) => v !== ""));
+    if (!marked) {
+      if (state.suggestions.length) {
+        state.suggestions = [];
+        renderEditor();
+      }
+      return;
+    }
+    const seq = ++suggestSeq;
+    api("POST", "/api/v1/rubrics/suggest", { rubric: rubricJSON(), answers: samplesJSON() }).then((reply) => {
+      if (seq !== suggestSeq || reply.status !== 200) {
+        return; // stale, or the rubric changed meanwhile: the next trial asks again
+      }
+      state.suggestions = reply.data.suggestions;
+      renderEditor();
+    }).catch(() => {});
+  }
+
+  function acceptSuggestion(suggestion, i) {
+    suggestSeq += 1; // drop any suggestions still on their way for the rubric before this one
+    api("POST", "/api/v1/rubrics/apply", { rubric: rubricJSON(), suggestion: suggestion }).then((reply) => {
+      if (reply.status !== 200) {
+        say("try-status", "Not applied: " + sentence(reply.data.message));
+        return;
+      }
+      loadRubric(reply.data.rubric); // validated again by the server; the answers are kept
+
+      say("try-status", "Accepted: " + describeSuggestion(suggestion, state.rubric.points[i] || { keywords: [] }, i + 1) + ". Scoring again…");
+      focusLater("p" + i + "-title");
+    });
   }
 
   // ------------------------------------------------------------------ start: open or draft
