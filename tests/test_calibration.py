@@ -90,7 +90,8 @@ def test_cross_validated_figure_is_not_the_in_sample_one(nlp):
     # of them, cross-validation must not pretend it generalises
     rng = np.random.default_rng(0)
     answers = [a for a, _ in GENEROUS] * 2
-    rows = [MarkedItem("plants", a, float(m)) for a, m in zip(answers, rng.integers(0, 2, 24))]
+    rows = [MarkedItem("plants", a, float(m))
+            for a, m in zip(answers, rng.integers(0, 2, 24), strict=True)]
     checker = Checker([validate_rubric(QUESTION, "plants.yaml")], nlp=nlp).fit()
     outcome = calibrate_rubrics(checker, rows)
     (entry,) = outcome.questions
@@ -119,7 +120,8 @@ def test_calibration_learns_a_generous_marker_and_applies_it(plants):
     calibrated = Checker(outcome.rubrics, nlp=plants.analyzer_.nlp).fit()
     after = [calibrated.check("plants", a).score for a, _ in GENEROUS]
     human = [m for _, m in GENEROUS]
-    assert sum(a == h for a, h in zip(after, human)) > sum(b == h for b, h in zip(before, human))
+    assert (sum(a == h for a, h in zip(after, human, strict=True))
+            > sum(b == h for b, h in zip(before, human, strict=True)))
     text = format_outcome(outcome)
     assert "never in-sample" in text and "applied" in text
     assert outcome_dict(outcome)["changed"] == ["plants"]
@@ -190,7 +192,8 @@ def test_write_beside_with_output(tmp_path, plants):
     with pytest.raises(RubricWriteError):
         write_rubrics(outcome.rubrics, outcome.changed, {"plants": source}, output=out)
     with pytest.raises(RubricWriteError):
-        write_rubrics(outcome.rubrics, outcome.changed, {"plants": source}, output=folder, force=True)
+        write_rubrics(outcome.rubrics, outcome.changed, {"plants": source}, output=folder,
+                      force=True)
 
 
 def test_calibrate_command(tmp_path):

@@ -172,7 +172,8 @@ def test_bytes_that_are_not_utf8(checker):
 
 
 def test_control_characters_keep_offsets(checker):
-    answer = "\x00\x07Khrushchev wanted to weaken his rivals\x1b like Molotov, linked to the purges."
+    answer = ("\x00\x07Khrushchev wanted to weaken his rivals\x1b like Molotov, linked to the "
+              "purges.")
     result = checker.check(SPEECH, answer)
     rivals = {p.point_id: p for p in result.points}["weaken-rivals"]
     for span in rivals.evidence:

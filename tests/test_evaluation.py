@@ -276,8 +276,8 @@ def test_eval_report_prints_the_table_on_small_data(tmp_path, capsys, script):
     _small_eval_data(tmp_path)
     module = script("eval_report")
     record = tmp_path / "ACCURACY.md"
-    record.write_text("# Figures\n\n<!-- eval-report:begin -->\nstale figures\n<!-- eval-report:end -->\n"
-                      "after\n", encoding="utf-8")
+    record.write_text("# Figures\n\n<!-- eval-report:begin -->\nstale figures\n"
+                      "<!-- eval-report:end -->\nafter\n", encoding="utf-8")
     assert module.main(["--data", str(tmp_path), "--write", str(record)]) == 0
     out = capsys.readouterr().out
     assert ("| dataset | metric | baseline | essaycheck | essaycheck, weights out of fold "

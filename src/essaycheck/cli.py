@@ -145,7 +145,8 @@ def rubric_check(directory: Path) -> None:
 @click.option("--context", "contexts", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Text file of notes on the topic (repeatable); helps pick distinctive keywords.")
-@click.option("--max-score", type=float, default=None, help="Marks available (default: one per point).")
+@click.option("--max-score", type=float, default=None,
+              help="Marks available (default: one per point).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the YAML here instead of standard output.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
@@ -569,7 +570,7 @@ def score_command(answers, output, report, fmt, jobs, question_column, answer_co
         handle.close()
 
     for item in summary.error_rows[:10]:
-        click.echo(f"{source}: {item.error.message}", err=True)
+        click.echo(f"{source}: {item.message}", err=True)
     if summary.failed > 10:
         click.echo(f"... and {summary.failed - 10} more rows with errors (status 'error' in "
                    f"{output})", err=True)

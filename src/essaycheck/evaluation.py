@@ -12,14 +12,14 @@ marks rounded to whole marks (half up), so "adjacent" means within one mark.
 
 from __future__ import annotations
 
-import io
 import math
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .errors import MarkedFileError
 from .matching import DEFAULT_THRESHOLDS
@@ -29,7 +29,7 @@ NAN = float("nan")
 
 
 # -- metrics ------------------------------------------------------------------------------
-def _arrays(a: Sequence[float], b: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+def _arrays(a: ArrayLike, b: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(a, dtype=float)
     y = np.asarray(b, dtype=float)
     if x.shape != y.shape:
@@ -42,7 +42,7 @@ def _constant(values: np.ndarray) -> bool:
     return len(values) == 0 or bool(np.all(values == values[0]))
 
 
-def _correlation(statistic, a: Sequence[float], b: Sequence[float]) -> float:
+def _correlation(statistic, a: ArrayLike, b: ArrayLike) -> float:
     """A scipy correlation's coefficient, or nan when either side is constant or short."""
     x, y = _arrays(a, b)
     if len(x) < 2 or _constant(x) or _constant(y):
@@ -52,26 +52,26 @@ def _correlation(statistic, a: Sequence[float], b: Sequence[float]) -> float:
         return float(statistic(x, y)[0])
 
 
-def pearson(a: Sequence[float], b: Sequence[float]) -> float:
+def pearson(a: ArrayLike, b: ArrayLike) -> float:
     """Pearson's r, or nan when either side is constant or has fewer than two values."""
     from scipy.stats import pearsonr
 
     return _correlation(pearsonr, a, b)
 
 
-def spearman(a: Sequence[float], b: Sequence[float]) -> float:
+def spearman(a: ArrayLike, b: ArrayLike) -> float:
     """Spearman's rank correlation, or nan when either side is constant."""
     from scipy.stats import spearmanr
 
     return _correlation(spearmanr, a, b)
 
 
-def whole_marks(values: Sequence[float]) -> np.ndarray:
+def whole_marks(values: ArrayLike) -> np.ndarray:
     """Marks rounded to whole marks, halves up (2.5 -> 3), as integers."""
     return np.floor(np.asarray(values, dtype=float) + 0.5).astype(int)
 
 
-def quadratic_kappa(a: Sequence[int], b: Sequence[int],
+def quadratic_kappa(a: ArrayLike, b: ArrayLike,
                     labels: Sequence[int] | None = None) -> float:
     """Cohen's kappa with quadratic weights on integer categories; nan when undefined (no
     answers, or both markers always give the one same category)."""
@@ -91,19 +91,19 @@ def quadratic_kappa(a: Sequence[int], b: Sequence[int],
     return float(value) if math.isfinite(value) else NAN
 
 
-def exact_agreement(a: Sequence[int], b: Sequence[int]) -> float:
+def exact_agreement(a: ArrayLike, b: ArrayLike) -> float:
     """Share of answers given the same mark."""
     x, y = _arrays(a, b)
     return float(np.mean(x == y)) if len(x) else NAN
 
 
-def adjacent_agreement(a: Sequence[int], b: Sequence[int], within: float = 1) -> float:
+def adjacent_agreement(a: ArrayLike, b: ArrayLike, within: float = 1) -> float:
     """Share of answers whose marks differ by at most ``within``."""
     x, y = _arrays(a, b)
     return float(np.mean(np.abs(x - y) <= within + 1e-9)) if len(x) else NAN
 
 
-def confusion(human: Sequence[int], predicted: Sequence[int],
+def confusion(human: ArrayLike, predicted: ArrayLike,
               labels: Sequence[int] | None = None) -> tuple[list[int], list[list[int]]]:
     """Labels and the confusion matrix: rows are the human mark, columns essaycheck's."""
     from sklearn.metrics import confusion_matrix
@@ -120,7 +120,7 @@ def confusion(human: Sequence[int], predicted: Sequence[int],
         return labels, confusion_matrix(x, y, labels=labels).tolist()
 
 
-def roc_auc(labels: Sequence[int], scores: Sequence[float]) -> float:
+def roc_auc(labels: ArrayLike, scores: ArrayLike) -> float:
     """ROC AUC of a continuous score against 0/1 labels, or nan with only one class."""
     from sklearn.metrics import roc_auc_score
 
@@ -130,12 +130,12 @@ def roc_auc(labels: Sequence[int], scores: Sequence[float]) -> float:
     return float(roc_auc_score(y.astype(int), s))
 
 
-def accuracy(labels: Sequence[int], predicted: Sequence[int]) -> float:
+def accuracy(labels: ArrayLike, predicted: ArrayLike) -> float:
     """Share of exact matches."""
     return exact_agreement(labels, predicted)
 
 
-def precision_recall(human: Sequence[bool], predicted: Sequence[bool]) -> dict[str, float]:
+def precision_recall(human: ArrayLike, predicted: ArrayLike) -> dict[str, float]:
     """Precision, recall and F1 of ``predicted`` against ``human`` (booleans); nan where the
     denominator is zero (nothing predicted, or nothing to find)."""
     h = np.asarray(human, dtype=bool)
@@ -150,7 +150,7 @@ def precision_recall(human: Sequence[bool], predicted: Sequence[bool]) -> dict[s
             "human_made": int(h.sum()), "predicted_made": int(p.sum())}
 
 
-def agreement(human: Sequence[float], predicted: Sequence[float]) -> dict[str, Any]:
+def agreement(human: ArrayLike, predicted: ArrayLike) -> dict[str, Any]:
     """Every agreement figure for marks on one scale: correlations on the marks as given,
     kappa, exact/adjacent agreement and the confusion matrix on whole marks."""
     h, p = _arrays(human, predicted)
@@ -245,7 +245,7 @@ def point_credit(value: str) -> float | None:
     return (0.5 if value.strip().lower() in _HALF else 1.0) if made else 0.0
 
 
-def read_marked(handle: io.TextIOBase, name: str = "<input>",
+def read_marked(handle: IO[str], name: str = "<input>",
                 question_column: str = "question_id", answer_column: str = "answer",
                 mark_column: str | None = "mark", require_mark: bool = True,
                 encoding: str = "utf-8") -> list[MarkedAnswer]:
@@ -266,7 +266,7 @@ def read_marked(handle: io.TextIOBase, name: str = "<input>",
     except CsvFormatError as exc:
         option = {"question id": " (or pass --question-column NAME)",
                   "answer": " (or pass --answer-column NAME)"}
-        raise MarkedFileError(f"{exc}{option.get(exc.role, '')}") from None
+        raise MarkedFileError(f"{exc}{option.get(exc.role or '', '')}") from None
     columns = reader.layout.columns
     mark_index = None
     if mark_column:
@@ -341,11 +341,12 @@ def summarise(scored: list[tuple[MarkedAnswer, Any]]) -> dict[str, Any]:
     """``evaluate``'s report from rows already scored (as ``score_marked`` returns them), for
     a caller that also shows the results."""
     errors = []
-    by_question: dict[str, list[tuple[MarkedAnswer, CheckResult]]] = {}
+    # per question: each marked row, its mark and its result
+    by_question: dict[str, list[tuple[MarkedAnswer, float, CheckResult]]] = {}
     for row, outcome in scored:
         if isinstance(outcome, CheckResult):
             if row.mark is not None:
-                by_question.setdefault(row.question_id, []).append((row, outcome))
+                by_question.setdefault(row.question_id, []).append((row, row.mark, outcome))
         else:
             errors.append({"line": row.line, "question_id": row.question_id,
                            "error": getattr(outcome, "code", "error"), "message": str(outcome)})
@@ -353,14 +354,14 @@ def summarise(scored: list[tuple[MarkedAnswer, Any]]) -> dict[str, Any]:
     questions = {}
     point_pairs: dict[tuple[str, str], list[tuple[bool, bool]]] = {}
     for question_id, pairs in by_question.items():
-        human = [row.mark for row, _ in pairs]
-        predicted = [result.score for _, result in pairs]
+        human = [mark for _, mark, _ in pairs]
+        predicted = [result.score for _, _, result in pairs]
         human_all.extend(human)
         predicted_all.extend(predicted)
         figures = agreement(human, predicted)
-        figures["max_score"] = pairs[0][1].max_score
+        figures["max_score"] = pairs[0][2].max_score
         questions[question_id] = figures
-        for row, result in pairs:
+        for row, _, result in pairs:
             made = {p.point_id: p.status in (COVERED, PARTIAL) for p in result.points}
             for point_id, label in row.points.items():
                 if point_id in made:
@@ -371,8 +372,8 @@ def summarise(scored: list[tuple[MarkedAnswer, Any]]) -> dict[str, Any]:
                              for p in row.points
                              if p not in {q.point_id for q in outcome.points}})
     points = []
-    for (question_id, point_id), pairs in sorted(point_pairs.items()):
-        figures = precision_recall([h for h, _ in pairs], [p for _, p in pairs])
+    for (question_id, point_id), labels in sorted(point_pairs.items()):
+        figures = precision_recall([h for h, _ in labels], [p for _, p in labels])
         points.append({"question_id": question_id, "point_id": point_id, **figures})
     return {
         "overall": agreement(human_all, predicted_all),
@@ -390,8 +391,9 @@ def format_report(report: dict[str, Any]) -> str:
     lines = []
     head = f"{'question':<28} {'n':>5} {'pearson':>8} {'spearman':>8} {'qwk':>6} " \
            f"{'exact':>6} {'adjacent':>8} {'human':>6} {'essaycheck':>10}"
+    not_checked = f", {len(report['errors'])} not checked" if report["errors"] else ""
     lines.append(f"Agreement with the human marks ({report['scored']} answers scored"
-                 f"{', ' + str(len(report['errors'])) + ' not checked' if report['errors'] else ''})")
+                 f"{not_checked})")
     lines.append("")
     lines.append(head)
     lines.append("-" * len(head))
@@ -400,7 +402,8 @@ def format_report(report: dict[str, Any]) -> str:
         return (f"{name[:28]:<28} {f['n']:>5} {format_figure(f['pearson']):>8} "
                 f"{format_figure(f['spearman']):>8} {format_figure(f['qwk']):>6} "
                 f"{format_figure(f['exact']):>6} {format_figure(f['adjacent']):>8} "
-                f"{format_figure(f['mean_human'], 1):>6} {format_figure(f['mean_essaycheck'], 1):>10}")
+                f"{format_figure(f['mean_human'], 1):>6} "
+                f"{format_figure(f['mean_essaycheck'], 1):>10}")
 
     for question_id, figures in sorted(report["questions"].items()):
         lines.append(row(question_id, figures))
@@ -412,7 +415,7 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append("Confusion matrix, whole marks (rows: human, columns: essaycheck)")
         width = max(5, *(len(str(v)) + 1 for r in matrix["matrix"] for v in r))
         lines.append(f"{'':>8}" + "".join(f"{label:>{width}}" for label in matrix["labels"]))
-        for label, counts in zip(matrix["labels"], matrix["matrix"]):
+        for label, counts in zip(matrix["labels"], matrix["matrix"], strict=True):
             lines.append(f"{label:>8}" + "".join(f"{c:>{width}}" for c in counts))
     if report["points"]:
         lines.append("")

@@ -22,7 +22,7 @@ KEYWORDS_PER_POINT = 4
 
 def split_claims(analysis: Analysis) -> list[str]:
     """The model answer as a list of claims: its sentences, split where one holds two claims."""
-    claims = []
+    claims: list[str] = []
     for start, end in analysis.sentences:
         sentence = analysis.text[analysis.starts[start]:analysis.ends[end - 1]].strip()
         parts = [p.strip(" ,;") for p in _CLAIM_BREAKS.split(sentence)]
@@ -102,7 +102,7 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
     question_doc = analyzer.analyse(question)
     question_words = {question_doc.lemmas[i] for i in range(len(question_doc))
                       if question_doc.content[i]}
-    claims = []
+    claims: list[str] = []
     for line in _lines(model_answer):
         claims.extend(c for c in split_claims(analyzer.analyse(line)) if c not in claims)
     if not claims:
@@ -115,11 +115,11 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
     documents = [_lemmas(doc, 0, len(doc)) for doc in claim_docs]
     vectorizer = TfidfVectorizer(analyzer=lambda words: words, sublinear_tf=True)
     vectorizer.fit([d for d in documents + context_sentences if d] or [["empty"]])
-    idf = dict(zip(vectorizer.get_feature_names_out(), vectorizer.idf_))
+    idf = dict(zip(vectorizer.get_feature_names_out(), vectorizer.idf_, strict=True))
 
     points = []
     used_ids: set[str] = set()
-    for claim, doc, words in zip(claims, claim_docs, documents):
+    for claim, doc, words in zip(claims, claim_docs, documents, strict=True):
         ranked = sorted(
             {w for w in words if w not in question_words},
             key=lambda w: (-words.count(w) * idf.get(w, 0.0), words.index(w)))
@@ -144,7 +144,7 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
         if other not in accepted[target] and other != points[target].text:
             accepted[target].append(other)
     points = [Point(id=p.id, text=p.text, keywords=p.keywords, weight=p.weight, hint=p.hint,
-                    accept=tuple(extra)) for p, extra in zip(points, accepted)]
+                    accept=tuple(extra)) for p, extra in zip(points, accepted, strict=True)]
 
     data = Rubric(
         id=rubric_id, question=question.strip(), model_answer=" ".join(model_answer.split()),

@@ -28,7 +28,8 @@ def mark(rubric: Rubric, statuses: list[str]) -> float:
                 earned = band_mark
     else:
         total = sum(p.weight for p in rubric.points)
-        share = sum(p.weight * CREDIT[s] for p, s in zip(rubric.points, statuses)) / total
+        share = sum(p.weight * CREDIT[s]
+                    for p, s in zip(rubric.points, statuses, strict=True)) / total
         earned = share * rubric.max_score
     if rubric.mark_shift:
         earned = min(rubric.max_score, max(0.0, earned + rubric.mark_shift * rubric.max_score))
@@ -39,7 +40,7 @@ def build_result(rubric: Rubric, matches: list[PointMatch], analysis: Analysis,
                  question_overlap: float, word_count: int) -> CheckResult:
     """Assemble the ``CheckResult`` for one answer from its point matches."""
     points = []
-    for point, match in zip(rubric.points, matches):
+    for point, match in zip(rubric.points, matches, strict=True):
         evidence = tuple(Span(a, b, analysis.text[a:b]) for a, b in match.sentence_spans)
         hint = None
         note = None
