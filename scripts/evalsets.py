@@ -21,6 +21,7 @@ from essaycheck.analysis import Analyzer
 from essaycheck.checker import Checker
 from essaycheck.evaluation import accuracy, credit, pearson, quadratic_kappa, roc_auc
 from essaycheck.extract import draft_rubric
+from essaycheck.results import CheckResult
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "eval"
@@ -94,7 +95,7 @@ def essaycheck_scores(checker: Checker, rows: list[dict]) -> tuple[np.ndarray, n
     scores, marks = np.zeros(len(rows)), np.zeros(len(rows))
     items = ((row["rid"], row["student_answer"], i) for i, row in enumerate(rows))
     for i, outcome in checker.check_many(items):
-        if hasattr(outcome, "points"):
+        if isinstance(outcome, CheckResult):
             covered, partial = thresholds(checker, rows[i]["rid"])
             scores[i] = credit(outcome, covered, partial,
                                checker.rubric(rows[i]["rid"]).mark_shift)

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from essaycheck.analysis import build_pipeline, normalise_lemma  # noqa: E402  (path set above)
-from essaycheck.lexicon import get_lexicon  # noqa: E402
-from essaycheck.loader import load_directory  # noqa: E402
+from essaycheck.lexicon import get_lexicon  # noqa: E402  (path set above)
+from essaycheck.loader import load_directory  # noqa: E402  (path set above)
 
 
 def lemmatise(nlp, keyword: str) -> str:
