@@ -105,3 +105,35 @@ def test_extract_command_writes_a_valid_rubric(tmp_path):
     assert runner.invoke(main, args + ["--force"]).exit_code == 0
     check = runner.invoke(main, ["rubric", "check", str(tmp_path)])
     assert check.exit_code == 0 and "ok      speech" in check.output
+
+
+
+def test_drafted_group_holds_a_synonym_and_a_family_member(analyzer, nlp):
+    from essaycheck import Checker
+
+    draft = draft_rubric("trust", "Why did it matter?", "It damaged their credibility.",
+                         analyzer)
+    groups = {group[0]: group for group in draft.points[0].keywords}
+    assert "credible" in groups["credibility"]  # word family
+    assert "believability" in groups["credibility"]  # synonym of its only sense
+    checker = Checker([draft], nlp=nlp).fit()
+    answer = "It damaged how credible they were."
+    result = checker.check("trust", answer)
+    assert result.points[0].status == "covered"
+    assert "credible" in result.points[0].matched_terms  # as the student wrote it
+    # an answer alone or in a batch: the same result
+    batch = dict(checker.check_many([("trust", answer, 0), ("trust", "Nothing here.", 1)]))
+    assert batch[0] == result
+
+
+def test_drafting_keeps_a_wrong_sense_out(analyzer):
+    from essaycheck.extract import NO_ANTICIPATION
+
+    model = "It attacked the cult of personality around Stalin."
+    draft = draft_rubric("cult", "What did the speech attack?", model, analyzer)
+    words = {alt for point in draft.points for group in point.keywords for alt in group}
+    assert "cult" in words and not words & {"fad", "craze", "furor"}
+    plain = draft_rubric("cult", "What did the speech attack?", model, analyzer,
+                         anticipation=NO_ANTICIPATION)
+    # without the lexicon, a group holds only the model answer's own forms
+    assert all(alt in model.lower() for g in plain.points[0].keywords for alt in g)

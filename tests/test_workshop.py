@@ -96,12 +96,13 @@ def test_rubric_json_round_trip_with_bands(drafted):
 
 def test_invalid_rubric_problems_name_field_and_fix(drafted):
     data = rubric_to_json(drafted)
-    data["points"][1]["keywords"][0].append("")
+    group = data["points"][1]["keywords"][0]
+    group.append("")
     data["max_score"] = -1
     with pytest.raises(RubricError) as caught:
         rubric_from_json(data)
     fields = {p.field: p for p in caught.value.problems}
-    assert set(fields) == {"points[1].keywords[0][1]", "max_score"}
+    assert set(fields) == {f"points[1].keywords[0][{len(group) - 1}]", "max_score"}
     assert all(p.fix for p in fields.values())
 
 

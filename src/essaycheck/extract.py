@@ -6,6 +6,8 @@ The draft is a starting point for a teacher to edit, not a finished mark scheme.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
+from dataclasses import dataclass
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -18,6 +20,32 @@ _CLAIM_BREAKS = re.compile(
     r";\s+|,\s+(?:and|but|while|whereas|so|yet)\s+|\s+(?:and also|as well as|whereas)\s+")
 MIN_CLAIM_CONTENT_WORDS = 3
 KEYWORDS_PER_POINT = 4
+#: the model answer's own forms of a keyword kept in its group (lemma and inflections)
+FORMS_PER_KEYWORD = 4
+
+
+@dataclass(frozen=True)
+class Anticipation:
+    """Which words a student might write instead of a keyword go into its drafted group, from
+    the lexicon (``essaycheck.lexicon``): each kind capped, and cut by the lexicon's weight
+    (score x commonness) so that precision holds. The defaults are the choice ACCURACY.md
+    measures out of fold."""
+
+    #: word-family members (legitimacy: legitimate, legitimise) per keyword
+    family: int = 2
+    #: least weight of a family member
+    family_weight: float = 0.3
+    #: synonyms of the keyword's dominant senses per keyword
+    synonyms: int = 2
+    #: least weight of a synonym
+    synonym_weight: float = 0.3
+    #: a family member or synonym of any sense that the model answer or context itself uses
+    #: (the teacher's texts choose the sense), at any weight
+    context: int = 2
+
+
+#: drafting as it was before the lexicon: the model answer's own forms only
+NO_ANTICIPATION = Anticipation(family=0, synonyms=0, context=0)
 
 
 def split_claims(analysis: Analysis) -> list[str]:
@@ -81,12 +109,15 @@ def _sentence_case(text: str) -> str:
 def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Analyzer,
                  context: list[str] | tuple[str, ...] = (), max_score: float | None = None,
                  keywords_per_point: int = KEYWORDS_PER_POINT,
-                 alternatives: list[str] | tuple[str, ...] = ()) -> Rubric:
+                 alternatives: list[str] | tuple[str, ...] = (),
+                 anticipation: Anticipation | None = None) -> Rubric:
     """Draft a rubric: split the model answer into claims, and give each the words that
     distinguish it from the other claims and from the context (TF-IDF), plus a draft hint.
 
     ``alternatives`` are other acceptable model answers: each becomes an ``accept`` wording
-    of the point it shares most words with (of the only point, for a one-point rubric)."""
+    of the point it shares most words with (of the only point, for a one-point rubric).
+    ``anticipation`` says which of the lexicon's alternatives each keyword group also holds
+    (default: :class:`Anticipation`'s defaults)."""
     problems = []
     if not ID_PATTERN.match(rubric_id or ""):
         problems.append(RubricProblem("extract", "id", f"{rubric_id!r} is not a valid id",
@@ -116,6 +147,9 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
     vectorizer = TfidfVectorizer(analyzer=lambda words: words, sublinear_tf=True)
     vectorizer.fit([d for d in documents + context_sentences if d] or [["empty"]])
     idf = dict(zip(vectorizer.get_feature_names_out(), vectorizer.idf_, strict=True))
+    anticipation = anticipation or Anticipation()
+    # the words the teacher's own texts use: they choose a keyword's sense
+    own_words = frozenset(w for words in documents + context_sentences for w in words)
 
     points = []
     used_ids: set[str] = set()
@@ -127,6 +161,8 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
         groups = []
         for word in chosen:
             forms = _alternatives(word, [doc] + context_docs)
+            forms += tuple(w for w in _anticipated(word, own_words, anticipation)
+                           if w not in forms)
             # a word the claim only says negated is a keyword only when negated
             groups.append(_negated_group(forms) if _said_only_negated(word, doc) else forms)
         point_id = _unique_id("-".join(chosen[:3]) or "point", used_ids)
@@ -184,7 +220,43 @@ def _alternatives(lemma: str, docs: list[Analysis]) -> tuple[str, ...]:
                 form = doc.text[doc.starts[i]:doc.ends[i]].lower().replace("\u2019", "'")
                 if form not in forms and form.isascii() and "'" not in form:
                     forms.append(form)
-    return tuple(forms[:4])
+    return tuple(forms[:FORMS_PER_KEYWORD])
+
+
+def _anticipated(lemma: str, own_words: Collection[str], anticipation: Anticipation
+                 ) -> list[str]:
+    """Words a student may write for ``lemma``, from the lexicon, best first: its other
+    spellings, its family and the synonyms of its dominant senses above their weight cuts
+    (a rare or wrong-sense word is worse than none), and any family member or synonym, of
+    whatever sense, that the teacher's own texts (``own_words``) use. Single words only: a phrase
+    that holds the lemma adds nothing, and other phrases rarely occur as written."""
+    if not (anticipation.family or anticipation.synonyms or anticipation.context):
+        return []
+    from .lexicon import get_lexicon
+
+    lexicon = get_lexicon()
+    if lemma not in lexicon:
+        return []
+    chosen = list(lexicon.spellings(lemma))
+    counts = {"family": 0, "synonym": 0, "context": 0}
+    caps = {"family": anticipation.family, "synonym": anticipation.synonyms,
+            "context": anticipation.context}
+    cuts = {"family": anticipation.family_weight, "synonym": anticipation.synonym_weight}
+    ranked = lexicon.alternatives(lemma, limit=None, context=own_words)
+    for alternative in ranked:
+        word = alternative.word
+        if " " in word or "-" in word or word in chosen or not word.isascii():
+            continue
+        if word in own_words and alternative.kind != "spelling":
+            kind = "context"
+        elif alternative.kind in cuts and alternative.weight >= cuts[alternative.kind]:
+            kind = alternative.kind
+        else:
+            continue
+        if counts[kind] < caps[kind]:
+            counts[kind] += 1
+            chosen.append(word)
+    return chosen
 
 
 def _unique_id(base: str, used: set[str]) -> str:
