@@ -33,6 +33,8 @@ import numpy as np
 from .analysis import clean_answer
 from .errors import EssaycheckError
 from .evaluation import MarkedAnswer, agreement
+from .feedback import CREDIT, MARK_DECIMALS
+from .results import PARTIAL
 from .rubric import Rubric
 
 #: fewest marked answers for a question before it is calibrated
@@ -111,13 +113,29 @@ def point_strengths(checker, rubric: Rubric, answers: list[str]
 _strengths = point_strengths  # the name the tests and older scripts know
 
 
-def _credits(strengths: np.ndarray, listed: np.ndarray, covered, partial) -> np.ndarray:
-    """Point credits (1, 0.5 or 0). ``covered`` and ``partial`` may be arrays shaped to
-    broadcast against ``strengths`` (k x 1 x 1: every candidate of the grid at once)."""
+def _credits(strengths: np.ndarray, listed: np.ndarray, covered, partial,
+             rubric: Rubric | None = None) -> np.ndarray:
+    """Point credits as ``feedback.mark`` counts them: for a rubric with bands (or none
+    given) the statuses' (1, 0.5 or 0), else ``feedback.point_credit``'s, vectorised.
+    ``covered`` and ``partial`` may be arrays shaped to broadcast against ``strengths``
+    (k x 1 x 1: every candidate of the grid at once)."""
+    if rubric is not None and not rubric.bands:
+        return _fine_credits(strengths, listed, covered, partial)
     credit = np.where(strengths >= covered, 1.0, np.where(strengths >= partial, 0.5, 0.0))
     # a point named only in a list of key words is capped below "covered"
     return np.where(listed & (credit == 1.0), np.where(strengths >= partial, 0.5, 0.0), credit) \
         if listed.any() else credit
+
+
+def _fine_credits(strengths: np.ndarray, listed: np.ndarray, covered, partial) -> np.ndarray:
+    """``feedback.point_credit`` of every point at once (test_calibration checks they agree)."""
+    value = np.clip(np.minimum(strengths, covered - 1e-9), 0.0, 1.0)
+    partial = np.minimum(np.maximum(partial, 1e-6), covered)
+    below = value / partial / 3
+    within = 1 / 3 + (value - partial) / np.maximum(covered - partial, 1e-6) / 3
+    credit = np.where(value < partial, below, within)
+    credit = np.where(listed, np.minimum(credit, CREDIT[PARTIAL]), credit)
+    return np.where((strengths >= covered) & ~listed, 1.0, credit)
 
 
 def _marks(rubric: Rubric, credit: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -130,7 +148,7 @@ def _marks(rubric: Rubric, credit: np.ndarray, weights: np.ndarray) -> np.ndarra
             earned = np.where(count >= needed, band_mark, earned)
         return earned
     share = credit @ weights / weights.sum()
-    return np.round(share * rubric.max_score, 1)
+    return np.round(share * rubric.max_score, MARK_DECIMALS)
 
 
 _GRID_COVERED = np.repeat(np.array(COVERED_GRID), len(PARTIAL_RATIOS))
@@ -141,7 +159,7 @@ def _grid_marks(rubric: Rubric, strengths: np.ndarray, listed: np.ndarray,
                 weights: np.ndarray) -> np.ndarray:
     """The marks under every threshold candidate of the grid: candidates x answers."""
     return _marks(rubric, _credits(strengths, listed, _GRID_COVERED[:, None, None],
-                                   _GRID_PARTIAL[:, None, None]), weights)
+                                   _GRID_PARTIAL[:, None, None], rubric), weights)
 
 
 def _fit(rubric: Rubric, strengths: np.ndarray, listed: np.ndarray, marks: np.ndarray,
@@ -168,11 +186,13 @@ def _fit(rubric: Rubric, strengths: np.ndarray, listed: np.ndarray, marks: np.nd
         covered, partial = float(_GRID_COVERED[best]), float(_GRID_PARTIAL[best])
         predicted = candidates[best]
     if learn_weights and not rubric.bands and len(rubric.points) > 1:
-        weights = _fit_weights(_credits(strengths, listed, covered, partial), marks / scale,
-                               weights)
-        predicted = _marks(rubric, _credits(strengths, listed, covered, partial), weights)
+        weights = _fit_weights(_credits(strengths, listed, covered, partial, rubric),
+                               marks / scale, weights)
+        predicted = _marks(rubric, _credits(strengths, listed, covered, partial, rubric),
+                           weights)
     elif not learn_thresholds:
-        predicted = _marks(rubric, _credits(strengths, listed, covered, partial), weights)
+        predicted = _marks(rubric, _credits(strengths, listed, covered, partial, rubric),
+                           weights)
     shift = 0.0
     if learn_shift and len(marks) > 1:
         residual = (marks - predicted) / scale
@@ -195,14 +215,16 @@ def marks_for(rubric: Rubric, strengths: np.ndarray, listed: np.ndarray,
     """The marks of answers with these point strengths under a calibration: (covered,
     partial) thresholds, point weights (None: the rubric's) and a mark shift."""
     w = np.array([(weights or {}).get(p.id, p.weight) for p in rubric.points], dtype=float)
-    return _shifted(rubric, _marks(rubric, _credits(strengths, listed, *thresholds), w), shift)
+    credits = _credits(strengths, listed, *thresholds, rubric)
+    return _shifted(rubric, _marks(rubric, credits, w), shift)
 
 
 def _shifted(rubric: Rubric, marks: np.ndarray, shift: float) -> np.ndarray:
     """Marks moved by a mark shift, kept within 0..max_score (as ``feedback.mark`` does)."""
     if not shift:
         return marks
-    return np.round(np.clip(marks + shift * rubric.max_score, 0.0, rubric.max_score), 1)
+    return np.round(np.clip(marks + shift * rubric.max_score, 0.0, rubric.max_score),
+                    MARK_DECIMALS)
 
 
 def _fit_weights(credit: np.ndarray, share: np.ndarray, current: np.ndarray) -> np.ndarray:
@@ -236,7 +258,7 @@ def _cross_validated(rubric: Rubric, strengths, listed, marks, start, learn_weig
             rubric, strengths[train], listed[train], marks[train], start, learn_weights,
             learn_shift, learn_thresholds, None if grid is None else grid[:, train])
         predicted[test] = _shifted(rubric, _marks(rubric, _credits(
-            strengths[test], listed[test], covered, partial), weights), shift)
+            strengths[test], listed[test], covered, partial, rubric), weights), shift)
     return predicted
 
 

@@ -130,5 +130,8 @@ class Checker:
     def _result(self, rubric: Rubric, analysis: Analysis, answer: str) -> CheckResult:
         matcher = self.matchers_[rubric.id]
         matches = matcher.match(analysis)
-        overlap = matcher.question_overlap(compress(analysis.lemmas, analysis.content))
-        return build_result(rubric, matches, analysis, overlap, count_words(answer))
+        # spelled as the matcher reads them, so a misspelt copy of the question is one too
+        overlap = matcher.question_overlap(
+            map(matcher.spell, compress(analysis.lemmas, analysis.content)))
+        return build_result(rubric, matches, analysis, overlap, count_words(answer),
+                            matcher.thresholds)

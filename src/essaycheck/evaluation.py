@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .errors import MarkedFileError
+from .feedback import scaled_confidence
 from .matching import DEFAULT_THRESHOLDS
 from .results import COVERED, PARTIAL, CheckResult
 
@@ -187,18 +188,6 @@ def credit(result: CheckResult, covered: float = DEFAULT_THRESHOLDS[0],
     value = sum(p.weight * scaled_confidence(p.confidence, covered, partial)
                 for p in result.points) / total
     return min(1.0, max(0.0, value + shift)) if shift else value
-
-
-def scaled_confidence(value: float, covered: float, partial: float) -> float:
-    """Piecewise-linear map of a point's confidence through (0, 0), (partial, 1/3),
-    (covered, 2/3) and (1, 1)."""
-    value = min(1.0, max(0.0, float(value)))
-    partial = min(max(partial, 1e-6), covered)
-    if value < partial:
-        return value / partial / 3
-    if value < covered:
-        return 1 / 3 + (value - partial) / max(covered - partial, 1e-6) / 3
-    return 2 / 3 + (value - covered) / max(1 - covered, 1e-6) / 3
 
 
 # -- a marked sample ----------------------------------------------------------------------

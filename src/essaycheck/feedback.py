@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .analysis import Analysis
-from .matching import PointMatch
+from .matching import DEFAULT_THRESHOLDS, PointMatch
 from .results import COVERED, MISSED, PARTIAL, CheckResult, PointResult, Span
 from .rubric import Point, Rubric
 
+#: a status's credit, as a mark scheme's bands count points (partial counts half)
 CREDIT = {COVERED: 1.0, PARTIAL: 0.5, MISSED: 0.0}
+#: decimals a mark keeps: a tenth of a one-mark question would throw evidence away again
+MARK_DECIMALS = 2
 
 
 def derive_hint(point: Point) -> str:
@@ -16,10 +21,36 @@ def derive_hint(point: Point) -> str:
     return f"Add this point in your own words: {text[0].lower() + text[1:] if text else text}."
 
 
-def mark(rubric: Rubric, statuses: list[str]) -> float:
-    """The mark for these point statuses: by the rubric's bands if it has them, else the
-    weighted share of points covered (partial counts half) times ``max_score``; then moved by
-    the rubric's calibrated ``mark_shift`` and kept within 0..max_score."""
+def scaled_confidence(value: float, covered: float, partial: float) -> float:
+    """Piecewise-linear map of a point's confidence through (0, 0), (partial, 1/3),
+    (covered, 2/3) and (1, 1): the continuous score's (``evaluation.credit``) credit."""
+    value = min(1.0, max(0.0, float(value)))
+    partial = min(max(partial, 1e-6), covered)
+    if value < partial:
+        return value / partial / 3
+    if value < covered:
+        return 1 / 3 + (value - partial) / max(covered - partial, 1e-6) / 3
+    return 2 / 3 + (value - covered) / max(1 - covered, 1e-6) / 3
+
+
+def point_credit(confidence: float, covered: float, partial: float,
+                 listed: bool = False) -> float:
+    """A point's share of its weight in the mark: 1 when covered; below that its
+    :func:`scaled_confidence`, so each status keeps its band (missed under 1/3, partial under
+    2/3) and the evidence within it still counts; a point named only in a list of key words
+    earns at most a partial point's ``CREDIT``."""
+    if confidence >= covered and not listed:
+        return 1.0
+    value = scaled_confidence(min(confidence, covered - 1e-9), covered, partial)
+    return min(value, CREDIT[PARTIAL]) if listed else value
+
+
+def mark(rubric: Rubric, statuses: list[str], credits: Sequence[float] | None = None
+         ) -> float:
+    """The mark for these points: by the rubric's bands if it has them (counting statuses),
+    else the weighted mean of the points' ``credits`` (:func:`point_credit`; without them,
+    their statuses' ``CREDIT``) times ``max_score``; then moved by the rubric's calibrated
+    ``mark_shift``, kept within 0..max_score and rounded to ``MARK_DECIMALS``."""
     if rubric.bands:
         count = sum(CREDIT[s] for s in statuses)
         earned = 0.0
@@ -27,18 +58,21 @@ def mark(rubric: Rubric, statuses: list[str]) -> float:
             if count >= needed:
                 earned = band_mark
     else:
+        if credits is None:
+            credits = [CREDIT[s] for s in statuses]
         total = sum(p.weight for p in rubric.points)
-        share = sum(p.weight * CREDIT[s]
-                    for p, s in zip(rubric.points, statuses, strict=True)) / total
+        share = sum(p.weight * c for p, c in zip(rubric.points, credits, strict=True)) / total
         earned = share * rubric.max_score
     if rubric.mark_shift:
         earned = min(rubric.max_score, max(0.0, earned + rubric.mark_shift * rubric.max_score))
-    return round(earned, 1)
+    return round(earned, MARK_DECIMALS)
 
 
 def build_result(rubric: Rubric, matches: list[PointMatch], analysis: Analysis,
-                 question_overlap: float, word_count: int) -> CheckResult:
-    """Assemble the ``CheckResult`` for one answer from its point matches."""
+                 question_overlap: float, word_count: int,
+                 thresholds: tuple[float, float] = DEFAULT_THRESHOLDS) -> CheckResult:
+    """Assemble the ``CheckResult`` for one answer from its point matches, marked from their
+    confidences under the matcher's ``thresholds`` (covered, partial)."""
     points = []
     for point, match in zip(rubric.points, matches, strict=True):
         evidence = tuple(Span(a, b, analysis.text[a:b]) for a, b in match.sentence_spans)
@@ -57,9 +91,13 @@ def build_result(rubric: Rubric, matches: list[PointMatch], analysis: Analysis,
             confidence=match.strength, weight=point.weight, matched_terms=match.matched_terms,
             evidence=evidence, hint=hint, note=note))
     statuses = [m.status for m in matches]
-    score = mark(rubric, statuses)
+    repeats_question = question_overlap >= 0.7 and statuses.count(COVERED) == 0
+    # copying the question earns nothing, however much of the points' wording it shares
+    credits = [0.0 if repeats_question else point_credit(m.strength, *thresholds, m.listed)
+               for m in matches]
+    score = mark(rubric, statuses, credits)
     warnings = []
-    if question_overlap >= 0.7 and statuses.count(COVERED) == 0:
+    if repeats_question:
         warnings.append("Your answer mostly repeats the question: answer it in your own words.")
     if any(m.listed for m in matches if m.status != MISSED):
         warnings.append("Parts of your answer are lists of key words: full credit needs "
