@@ -174,7 +174,7 @@ def test_draft_try_edit_and_save_then_the_student_page_uses_it(browser, workshop
     assert page.locator("#samples > li").count() == 5
     expect(page.locator("#figure-n")).to_have_text("5")
     assert verdict(page, 0, 0) == "Partly covered"
-    assert page.locator("#s0-score").inner_text() == "Rubric: 1.5 out of 3"
+    assert page.locator("#s0-score").inner_text() == "Rubric: 1.64 out of 3"
     assert page.locator("#sample-0 mark.evidence").count() == 2  # the evidence, highlighted
     first = page.locator("#samples > li").first
     assert first.get_attribute("id") == "sample-4"  # the disagreement is listed first
@@ -186,7 +186,7 @@ def test_draft_try_edit_and_save_then_the_student_page_uses_it(browser, workshop
     page.get_by_role("button", name="Add the alternative to group 3 of point 1").click()
     expect(group).to_contain_text("soak*")
     expect(page.locator("#s0-p0 .badge")).to_have_text("Covered")  # the verdict changed
-    expect(page.locator("#s0-score")).to_have_text("Rubric: 2 out of 3")
+    expect(page.locator("#s0-score")).to_have_text("Rubric: 2.03 out of 3")
     assert "soaks" in page.locator("#s0-p0").inner_text()
 
     # a problem is shown at the field it names, in rubric check's words, and then fixed
