@@ -164,8 +164,8 @@ def _grid_marks(rubric: Rubric, strengths: np.ndarray, listed: np.ndarray,
 
 def _fit(rubric: Rubric, strengths: np.ndarray, listed: np.ndarray, marks: np.ndarray,
          start: tuple[float, float], learn_weights: bool, learn_shift: bool = True,
-         learn_thresholds: bool = True, grid: np.ndarray | None = None
-         ) -> tuple[float, float, np.ndarray, float]:
+         learn_thresholds: bool = True, grid: np.ndarray | None = None,
+         shift_margin: float = SHIFT_MARGIN) -> tuple[float, float, np.ndarray, float]:
     """Thresholds (and weights, and the mark shift) with the least squared error on these
     answers. With ``learn_shift``, thresholds are chosen for the spread of the errors (the
     shift then takes their mean), so they are fitted to how the teacher orders answers.
@@ -202,9 +202,9 @@ def _fit(rubric: Rubric, strengths: np.ndarray, listed: np.ndarray, marks: np.nd
         noise = float(np.var(residual, ddof=1)) / len(residual)
         if mean:
             mean *= max(0.0, 1.0 - noise / mean ** 2)
-            # and then kept SHIFT_MARGIN standard errors short of it: a level that is only
+            # and then kept shift_margin standard errors short of it: a level that is only
             # likely off moves less than one that is surely off
-            mean = math.copysign(max(0.0, abs(mean) - SHIFT_MARGIN * math.sqrt(noise)), mean)
+            mean = math.copysign(max(0.0, abs(mean) - shift_margin * math.sqrt(noise)), mean)
         shift = round(float(np.clip(mean, -1.0, 1.0)), 3)
     return covered, partial, weights, shift
 
@@ -243,7 +243,8 @@ def _fit_weights(credit: np.ndarray, share: np.ndarray, current: np.ndarray) -> 
 
 def _cross_validated(rubric: Rubric, strengths, listed, marks, start, learn_weights,
                      learn_shift: bool = True, seed: int = SEED,
-                     learn_thresholds: bool = True) -> np.ndarray:
+                     learn_thresholds: bool = True, shift_margin: float = SHIFT_MARGIN
+                     ) -> np.ndarray:
     """Out-of-fold marks: each answer marked with a calibration fitted on the other folds."""
     from sklearn.model_selection import KFold
 
@@ -256,7 +257,7 @@ def _cross_validated(rubric: Rubric, strengths, listed, marks, start, learn_weig
     for train, test in KFold(folds, shuffle=True, random_state=seed).split(marks):
         covered, partial, weights, shift = _fit(
             rubric, strengths[train], listed[train], marks[train], start, learn_weights,
-            learn_shift, learn_thresholds, None if grid is None else grid[:, train])
+            learn_shift, learn_thresholds, None if grid is None else grid[:, train], shift_margin)
         predicted[test] = _shifted(rubric, _marks(rubric, _credits(
             strengths[test], listed[test], covered, partial, rubric), weights), shift)
     return predicted
@@ -266,15 +267,19 @@ def _cross_validated(rubric: Rubric, strengths, listed, marks, start, learn_weig
 class Rule:
     """How calibration decides whether to apply: which calibrations it considers, how many
     times cross-validation is repeated (each with other folds), and the margin the
-    cross-validated gain must clear, in standard errors of that gain."""
+    cross-validated gain must clear, in standard errors of that gain, and the standard errors
+    of the sample's mean error the mark shift stops short of."""
 
     candidates: tuple[str, ...] = CANDIDATES
     repeats: int = REPEATS
     margin: float = MARGIN
+    shift_margin: float = SHIFT_MARGIN
 
 
-#: the rule as shipped before the margin (one 5-fold split, any gain applied), for comparison
-SINGLE_SPLIT = Rule(candidates=("thresholds and shift",), repeats=1, margin=0.0)
+#: the rule as shipped before the margins (one 5-fold split, any gain applied, the shift not
+#: held back), for comparison
+SINGLE_SPLIT = Rule(candidates=("thresholds and shift",), repeats=1, margin=0.0,
+                    shift_margin=0.0)
 
 
 def _standard_error(values: np.ndarray) -> float:
@@ -307,7 +312,8 @@ def calibrate_question(rubric: Rubric, strengths: np.ndarray, listed: np.ndarray
         best: tuple[str, np.ndarray, np.ndarray] | None = None  # least error, for the report
         for name in rule.candidates:
             runs = [_cross_validated(rubric, strengths, listed, marks, start, weights,
-                                     seed=SEED + r, learn_thresholds=name != "shift")
+                                     seed=SEED + r, learn_thresholds=name != "shift",
+                                     shift_margin=rule.shift_margin)
                     for r in range(rule.repeats)]
             error = np.mean([(run - marks) ** 2 for run in runs], axis=0)
             gain = error_chosen - error
@@ -322,7 +328,8 @@ def calibrate_question(rubric: Rubric, strengths: np.ndarray, listed: np.ndarray
             chosen, error_chosen, predicted = best
     learn_thresholds = chosen != "shift"
     covered, partial, learned, shift = _fit(rubric, strengths, listed, marks, start, weights,
-                                            learn_thresholds=learn_thresholds)
+                                            learn_thresholds=learn_thresholds,
+                                            shift_margin=rule.shift_margin)
     entry.thresholds = {"covered": covered, "partial": partial}
     entry.mark_shift = shift
     entry.calibration = chosen
