@@ -19,7 +19,14 @@ import numpy as np
 
 from essaycheck.analysis import Analyzer
 from essaycheck.checker import Checker
-from essaycheck.evaluation import accuracy, credit, pearson, quadratic_kappa, roc_auc
+from essaycheck.evaluation import (
+    accuracy,
+    credit,
+    pearson,
+    quadratic_kappa,
+    roc_auc,
+    whole_marks,
+)
 from essaycheck.extract import draft_rubric
 from essaycheck.results import CheckResult
 
@@ -172,6 +179,19 @@ def figures(name: str, scores: np.ndarray, rows: list[dict]) -> dict[str, float]
     return {"roc_auc": roc_auc(labels, scores), "accuracy": oof_accuracy(scores, labels, groups)}
 
 
+def mark_figures(name: str, marks: np.ndarray, rows: list[dict]) -> dict[str, float]:
+    """The same figures of the mark (a share of max_score), as issue 10 judges them: ROC AUC
+    and accuracy with an out-of-fold threshold, and accuracy of the whole mark (at least half of
+    max_score counts as correct, as ``evaluation.whole_marks`` rounds); SAF, Pearson r."""
+    if name == "saf":
+        return {"pearson_of_mark": pearson([row["human"] for row in rows], marks)}
+    groups = np.array([row["rid"] for row in rows])
+    labels = np.array([row["human"] for row in rows]).astype(int)
+    return {"roc_auc_of_mark": roc_auc(labels, marks),
+            "accuracy_of_mark": oof_accuracy(marks, labels, groups),
+            "whole_mark_accuracy": accuracy(labels, whole_marks(marks))}
+
+
 # -- calibration on a marked sample -----------------------------------------------------
 def calibration_split(rows: list[dict], size: int = CALIBRATION_SAMPLE, seed: int = SEED):
     """Per question, ``size`` answers drawn at random to calibrate on; the rest to report."""
@@ -189,6 +209,15 @@ def calibration_split(rows: list[dict], size: int = CALIBRATION_SAMPLE, seed: in
 def calibrated_scores(name: str, rubrics: list, rows: list[dict], sample: list[int],
                       nlp, settings=None) -> tuple[np.ndarray, Checker]:
     """Every row's score after ``essaycheck calibrate`` on the ``sample`` rows' marks."""
+    scores, _, calibrated = calibrated_scores_and_marks(name, rubrics, rows, sample, nlp,
+                                                        settings)
+    return scores, calibrated
+
+
+def calibrated_scores_and_marks(name: str, rubrics: list, rows: list[dict], sample: list[int],
+                                nlp, settings=None) -> tuple[np.ndarray, np.ndarray, Checker]:
+    """Every row's score and mark (a share of max_score) after ``essaycheck calibrate`` on the
+    ``sample`` rows' marks, and the calibrated checker."""
     from essaycheck.calibration import MarkedItem, calibrate_rubrics
 
     checker = Checker(rubrics, nlp=nlp, settings=settings).fit()
@@ -197,5 +226,5 @@ def calibrated_scores(name: str, rubrics: list, rows: list[dict], sample: list[i
               for i in sample]
     outcome = calibrate_rubrics(checker, marked)  # as `essaycheck calibrate` does it
     calibrated = Checker(outcome.rubrics, nlp=nlp, settings=settings).fit()
-    scores, _ = essaycheck_scores(calibrated, rows)
-    return scores, calibrated
+    scores, marks = essaycheck_scores(calibrated, rows)
+    return scores, marks, calibrated

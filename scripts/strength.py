@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,9 @@ from essaycheck.evaluation import pearson, roc_auc
 from essaycheck.matching import DEFAULT_THRESHOLDS, STRENGTH_WEIGHTS, MatchSettings
 
 STEP = 0.05
+#: the share of question words from which an answer "mostly repeats the question"
+#: (``feedback.build_result``)
+REPEATS_QUESTION = 0.7
 COVERED, PARTIAL = DEFAULT_THRESHOLDS  # the strength thresholds a rubric decides with by default
 FEATURES = tuple(name for name, _ in STRENGTH_WEIGHTS)  # coverage, recall, char_recall
 #: More features per instance: ``(matcher, rubric, analysis, analyzer, cache)`` -> per point,
@@ -49,6 +53,10 @@ class Collected:
     bag_points: np.ndarray  # bag -> number of points of its rubric
     bag_start: np.ndarray  # first instance of each bag (instances are grouped by bag)
     extra: dict[str, np.ndarray] = field(default_factory=dict)  # extra_features
+    #: per row, whether the answer mostly repeats the question (``feedback.build_result``'s
+    #: share of question words >= ``REPEATS_QUESTION``): its mark is 0 unless a point is covered
+    repeats: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    max_score: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per row, its rubric's
 
 
 def collect(data_dir: Path, name: str, nlp, settings: MatchSettings | None = None,
@@ -72,6 +80,8 @@ def collect(data_dir: Path, name: str, nlp, settings: MatchSettings | None = Non
     bag_start: list[int] = []
     extra: dict[str, list] = {}
     forms_cache: dict[str, list] = {}
+    repeats = np.zeros(len(rows), bool)
+    max_score = np.ones(len(rows))
 
     def texts():
         for i, row in enumerate(rows):
@@ -85,6 +95,10 @@ def collect(data_dir: Path, name: str, nlp, settings: MatchSettings | None = Non
         matcher = checker.matcher(rubric.id)
         if extra_features is not None:
             more = extra_features(matcher, rubric, analysis, analyzer, forms_cache)
+        max_score[i] = rubric.max_score
+        # spelled as Checker reads them, so a misspelt copy of the question is one too
+        repeats[i] = matcher.question_overlap(
+            map(matcher.spell, compress(analysis.lemmas, analysis.content))) >= REPEATS_QUESTION
         for p, point_rows in enumerate(matcher.evidence(analysis)):
             bag_start.append(len(evidence))
             if not point_rows:  # no words at all: one instance with no evidence
@@ -106,7 +120,8 @@ def collect(data_dir: Path, name: str, nlp, settings: MatchSettings | None = Non
         name, rows, np.array(evidence, dtype=float).reshape(-1, 3), np.array(own, bool),
         np.array(listed, bool), np.array(grouped, bool), np.array(bag, int),
         np.array(bag_row, int), np.array(bag_weight, float), np.array(bag_points, int),
-        np.array(bag_start, int), {k: np.array(v, float) for k, v in extra.items()}), checker
+        np.array(bag_start, int), {k: np.array(v, float) for k, v in extra.items()},
+        repeats, max_score), checker
 
 
 # -- scores -------------------------------------------------------------------------------
@@ -148,6 +163,47 @@ def answer_scores(c: Collected, s: np.ndarray, covered: float = COVERED, partial
     total = np.bincount(c.bag_row, credit_, minlength=len(c.rows))
     weight = np.bincount(c.bag_row, c.bag_weight, minlength=len(c.rows))
     return np.divide(total, weight, out=np.zeros(len(c.rows)), where=weight > 0)
+
+
+def answer_marks(c: Collected, s: np.ndarray, covered: float = COVERED,
+                 partial: float = PARTIAL) -> np.ndarray:
+    """The mark (``feedback.build_result``'s, as a share of max_score) of every answer from
+    its instances' strengths ``s``: per point, ``feedback.point_credit`` of its best instance's
+    confidence (at most half when that instance is a list of key words), the weighted mean,
+    nothing for an answer that mostly repeats the question with no point covered, the mark
+    rounded to ``feedback.MARK_DECIMALS`` (the drafted rubrics have no bands and no shift)."""
+    from essaycheck.calibration import _fine_credits
+    from essaycheck.feedback import MARK_DECIMALS
+
+    if not len(s):
+        return np.zeros(len(c.rows))
+    s = np.where(c.listed, np.minimum(s, covered - 1e-6), s)
+    rounded = np.round(s, 9)
+    best = np.maximum.reduceat(rounded, c.bag_start)
+    # the best instance of each bag (the first that reaches its best, as the matcher's ties)
+    ends = np.append(c.bag_start[1:], len(s))
+    at_best = rounded >= np.repeat(best, ends - c.bag_start)
+    first = np.array([start + int(np.argmax(at_best[start:end]))
+                      for start, end in zip(c.bag_start.tolist(), ends.tolist(), strict=True)])
+    confidence = np.array([round(min(1.0, max(0.0, x)), 3) for x in best.tolist()])
+    made = confidence >= partial
+    listed = c.listed[first] & made
+    credit_ = _fine_credits(confidence, listed, covered, partial)
+    covered_any = np.bincount(c.bag_row, best >= covered,
+                              minlength=len(c.rows)) > 0
+    total = np.bincount(c.bag_row, c.bag_weight * credit_, minlength=len(c.rows))
+    weight = np.bincount(c.bag_row, c.bag_weight, minlength=len(c.rows))
+    share = np.divide(total, weight, out=np.zeros(len(c.rows)), where=weight > 0)
+    if len(c.repeats):
+        share = np.where(c.repeats & ~covered_any, 0.0, share)
+    if len(c.max_score):
+        return np.round(share * c.max_score, MARK_DECIMALS) / c.max_score
+    return np.round(share, MARK_DECIMALS)
+
+
+def marks_for(c: Collected, weights, covered=COVERED, partial=PARTIAL) -> np.ndarray:
+    """The mark of every answer (a share of max_score) under the given strength ``weights``."""
+    return answer_marks(c, instance_strengths(c, weights, partial), covered, partial)
 
 
 def scores_for(c: Collected, weights, covered=COVERED, partial=PARTIAL, question_cap=True,

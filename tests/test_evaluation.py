@@ -283,10 +283,19 @@ def test_eval_report_prints_the_table_on_small_data(tmp_path, capsys, script):
     assert ("| dataset | metric | baseline | essaycheck | essaycheck, weights out of fold "
             "| target | met? |") in out
     for expected in ("SciEntsBank | 2-way ROC AUC", "Beetle | 2-way accuracy",
-                     "SAF (en) | Pearson r", "essaycheck calibrated"):
+                     "SAF (en) | Pearson r", "essaycheck calibrated",
+                     "Beetle | 2-way accuracy of the whole mark"):
         assert expected in out
     # the answers that state the reference are the correct ones: a perfect ranking
-    assert "| SciEntsBank | 2-way ROC AUC | 1.00 | 1.00 | 1.00 |" in out
+    assert "| SciEntsBank | 2-way ROC AUC | 1.00 | 1.00 | 1.00 | >= 0.80 (#5) | yes |" in out
+    # issue 10 judges the mark (the baseline has none), and issue 5's rows stay
+    assert "| SciEntsBank | 2-way ROC AUC of the mark | – | 1.00 | 1.00 | >= 0.80 (#10) | yes |" \
+        in out
+    assert "| Beetle | 2-way accuracy of the mark (OOF threshold) | – |" in out
+    assert "| SAF (en) | Pearson r of the mark | – |" in out
+    assert ("| dataset | target | of the mark | of the continuous score | met? |\n|---|---|---|"
+            "---|---|\n| SciEntsBank | 2-way ROC AUC of the mark >= 0.80 | 1.00 | 1.00 | yes |"
+            ) in out
     text = record.read_text(encoding="utf-8")
     assert "stale figures" not in text and text.endswith("after\n") and "| Beetle |" in text
     assert module.main(["--data", str(tmp_path / "missing")]) == 2
@@ -294,7 +303,7 @@ def test_eval_report_prints_the_table_on_small_data(tmp_path, capsys, script):
 
 def test_fit_strength_scores_answers_as_the_checker_does(tmp_path, nlp, script):
     _small_eval_data(tmp_path)
-    fit, strength = script("fit_strength"), script("strength")
+    fit, strength, evalsets = script("fit_strength"), script("strength"), script("evalsets")
     sets, checkers = {}, {}
     for name in ("scientsbank", "beetle", "saf"):
         sets[name], checkers[name] = strength.collect(tmp_path, name, nlp)
@@ -310,3 +319,8 @@ def test_fit_strength_scores_answers_as_the_checker_does(tmp_path, nlp, script):
     scores, chosen = strength.out_of_fold(sets, family, fold)
     assert len(chosen) == strength.FOLDS and all(w in family for w in chosen)
     assert {n: len(s) for n, s in scores.items()} == {n: 36 for n in sets}
+    # and its vectorised marks are the checker's (to a rounding of the last decimal)
+    for name, c in sets.items():
+        _, marks = evalsets.essaycheck_scores(checkers[name], c.rows)
+        ours = strength.marks_for(c, tuple(w for _, w in STRENGTH_WEIGHTS))
+        assert max(abs(a - b) for a, b in zip(ours, marks, strict=True)) <= 0.01 + 1e-9
