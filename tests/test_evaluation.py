@@ -324,3 +324,11 @@ def test_fit_strength_scores_answers_as_the_checker_does(tmp_path, nlp, script):
         _, marks = evalsets.essaycheck_scores(checkers[name], c.rows)
         ours = strength.marks_for(c, tuple(w for _, w in STRENGTH_WEIGHTS))
         assert max(abs(a - b) for a, b in zip(ours, marks, strict=True)) <= 0.01 + 1e-9
+
+
+def test_brief_agreement_is_the_full_one_without_the_costly_figures():
+    human, predicted = [0, 1, 2, 3, 3, 1], [0.4, 1.2, 1.6, 2.9, 2.2, 1.5]
+    full, brief = agreement(human, predicted), agreement(human, predicted, brief=True)
+    assert list(brief) == ["n", "pearson", "exact", "adjacent", "mean_human", "mean_essaycheck"]
+    assert brief == {key: full[key] for key in brief}
+    assert set(full) - set(brief) == {"spearman", "qwk", "confusion"}

@@ -238,7 +238,7 @@ def try_rubric(checker, rubric: Rubric, samples: Sequence[MarkedAnswer]) -> Tria
     point_disagreements = tuple(_points_disagreeing(sample, outcome)
                                 for sample, outcome in scored)
     marked = any(s.mark is not None or s.points for s in samples)
-    agreement = _agreement(summarise(scored), rubric.id) if marked else None
+    agreement = _agreement(summarise(scored, brief=True), rubric.id) if marked else None
     trial = Trial(rubric, samples, results, (), point_disagreements, agreement)
     order = sorted(range(len(samples)), key=lambda i: (
         not trial.disagrees(i), -abs(trial.mark_difference(i)), i))
