@@ -185,3 +185,26 @@ def test_known_words_come_from_the_lemmatiser_table(analyzer):
     known = analyzer.known_words
     assert "things" in known and "thing" in known and "rehabilitated" in known
     assert "rivels" not in known and "secrit" not in known and 42 not in known
+
+
+def test_caching_analyzer_gives_what_analysing_again_gives(analyzer):
+    """Kept analyses equal fresh ones, in input order through analyse_many whatever mix of
+    kept and new texts (across batches), and the cache keeps to both of its bounds."""
+    from essaycheck.analysis import CachingAnalyzer
+
+    cache = CachingAnalyzer(analyzer, max_texts=50, max_chars=2_000)
+    texts = [f"Stalin's terror was not forgotten, answer {i}." for i in range(80)]
+    assert cache.analyse(texts[3]) == analyzer.analyse(texts[3])
+    assert cache.analyse(texts[3]) is cache.analyse(texts[3])
+    mixed = texts[:70] + texts[3:6] + ["Another text.", texts[3]]
+    got = list(cache.analyse_many((text, k) for k, text in enumerate(mixed)))
+    assert [k for _, k in got] == list(range(len(mixed)))
+    assert [a for a, _ in got] == [analyzer.analyse(text) for text in mixed]
+    assert cache.known_words is analyzer.known_words
+    assert cache.kept <= 50 and sum(map(len, cache._kept)) <= 2_000
+    assert texts[3] in cache._kept  # used last, so kept
+    assert texts[0] not in cache._kept  # least recently used: dropped
+    cache.analyse("x" * 2_001)  # over the bound on its own: analysed, never kept
+    assert "x" * 2_001 not in cache._kept
+    cache.clear()
+    assert cache.kept == 0

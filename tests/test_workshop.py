@@ -579,3 +579,73 @@ def test_api_apply_refuses_a_suggestion_that_does_not_fit(client, drafted, chang
     assert response.status_code == 422
     assert response.get_json()["error"] == "suggestion"
     assert message in response.get_json()["message"]
+
+
+# ------------------------------------------------------------------ the analysis cache
+
+
+def _seed_samples(question_id: str) -> list[dict]:
+    """The seed set's marked answers to one question, as the page sends them, with an empty
+    answer (an error), a repeat and a misspelt, negated one, and enough of them to fill more
+    than one of spaCy's batches."""
+    from essaycheck.evaluation import read_marked
+
+    from .conftest import DATA
+
+    with open(DATA / "seed-marked.csv", encoding="utf-8", newline="") as handle:
+        rows = [row for row in read_marked(handle, "seed-marked.csv", require_mark=False)
+                if row.question_id == question_id]
+    samples = [{"answer": row.answer, "mark": row.mark,
+                "points": {point: 1.0 if made else 0.0 for point, made in row.points.items()}}
+               for row in rows]
+    samples += [{"answer": "   ", "mark": 0}, dict(samples[0]),
+                {"answer": "Krushchev did not blame Stalin's cult of personallity.", "mark": 1}]
+    while len(samples) < 70:  # past Analyzer.BATCH (64): misses and hits across batches
+        samples.append({"answer": f"{samples[len(samples) % 10]['answer']} ({len(samples)})"})
+    return samples
+
+
+def test_the_analysis_cache_changes_no_result(base_checker, folder, monkeypatch):
+    """The workshop keeps the analyses of sample answers and rubric texts between edits: a
+    re-score from the cache gives byte for byte the JSON that a cold one gives, for the same
+    rubric and for an edited one, and the results a checker without any cache gives; and the
+    warm re-score sends nothing to spaCy."""
+    from essaycheck.analysis import Analyzer, CachingAnalyzer
+
+    rubric = next(r for r in load_directory(RUBRIC_DIR) if r.id == "secret-speech-1956")
+    samples = _seed_samples(rubric.id)
+    edited = rubric_to_json(rubric)
+    edited["points"][1]["keywords"][0].append("reign of fear")
+    bodies = [{"rubric": rubric_to_json(rubric), "answers": samples},
+              {"rubric": edited, "answers": samples}]
+
+    def fresh_client():
+        return create_workshop_app(folder, checker=base_checker, token=TOKEN).test_client()
+
+    cold = [post(fresh_client(), "/api/v1/rubrics/try", body).get_data() for body in bodies]
+    client = fresh_client()
+    post(client, "/api/v1/rubrics/try", bodies[1])  # fills the cache
+    analysed: list[str] = []
+    analyse_many = Analyzer.analyse_many
+
+    def counting(self, texts):
+        texts = list(texts)
+        analysed.extend(text for text, _ in texts)
+        return analyse_many(self, texts)
+
+    monkeypatch.setattr(Analyzer, "analyse_many", counting)
+    monkeypatch.setattr(Analyzer, "analyse", lambda self, text: analysed.append(text))
+    warm = [post(client, "/api/v1/rubrics/try", body).get_data() for body in bodies]
+    assert analysed == []
+    assert warm == cold
+    cache = client.application.extensions["workshop"].checker.analyzer
+    assert isinstance(cache, CachingAnalyzer) and cache.kept > len(samples) / 2
+    monkeypatch.undo()
+    plain = base_checker.with_rubrics([rubric])
+    results = json.loads(cold[0])["results"]
+    for sample, result in zip(samples, results, strict=True):
+        try:
+            expected = plain.check(rubric.id, sample["answer"]).to_dict()
+        except Exception as exc:  # noqa: BLE001 - the empty answer
+            expected = {"error": exc.code, "message": exc.message}
+        assert result == json.loads(json.dumps(expected))

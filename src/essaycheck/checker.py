@@ -55,13 +55,17 @@ class Checker:
                           for rubric in self.rubrics}
         return self
 
-    def with_rubrics(self, rubrics: Iterable[Rubric]) -> Checker:
+    def with_rubrics(self, rubrics: Iterable[Rubric], analyzer: Analyzer | None = None
+                     ) -> Checker:
         """A new fitted checker for other rubrics, sharing this one's analyzer and pipeline (so
-        refitting an edited rubric costs its matcher only, never a spaCy load)."""
+        refitting an edited rubric costs its matcher only, never a spaCy load). ``analyzer``
+        replaces the shared one with another over the same pipeline, such as a
+        ``CachingAnalyzer`` wrapping it."""
         check_is_fitted(self, "analyzer_")
+        analyzer = self.analyzer_ if analyzer is None else analyzer
         other = Checker(rubrics, pipeline=self.pipeline, settings=self.settings,
-                        nlp=self.analyzer_.nlp)
-        return other._fit_matchers(self.analyzer_)
+                        nlp=analyzer.nlp)
+        return other._fit_matchers(analyzer)
 
     @property
     def analyzer(self) -> Analyzer:

@@ -35,6 +35,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from .analysis import CachingAnalyzer
 from .errors import RubricError
 from .matching import limit_blas_threads
 from .resources import static_dir, templates_dir
@@ -69,7 +70,8 @@ api = Blueprint("workshop_api", __name__, url_prefix=API_PREFIX)
 
 @dataclass
 class Workshop:
-    """What the app serves: a fitted checker (for its pipeline), the rubric folder, the token."""
+    """What the app serves: a fitted checker (for its pipeline, with a ``CachingAnalyzer``
+    that keeps the sample answers' analyses between edits), the rubric folder, the token."""
 
     checker: Any
     rubrics_dir: Path
@@ -105,6 +107,9 @@ def create_workshop_app(rubrics_dir: str | Path = "rubric", checker: Any = None,
         from .checker import Checker
 
         checker = Checker([]).fit()
+    # The sample answers' analyses (and the rubric's own texts') do not depend on the edit, so
+    # each re-score after an edit reuses them: kept in this process's memory only.
+    checker = checker.with_rubrics([], analyzer=CachingAnalyzer(checker.analyzer))
     app.extensions["workshop"] = Workshop(checker, Path(rubrics_dir),
                                           token or secrets.token_urlsafe(24))
     csrf.init_app(app)
