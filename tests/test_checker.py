@@ -348,3 +348,21 @@ def test_with_rubrics_shares_the_analyzer_and_matches_a_fresh_checker(checker, n
         assert other.check(THAW, answer).to_dict() == fresh.check(THAW, answer).to_dict()
     with pytest.raises(UnknownQuestionError):
         other.check(SPEECH, SPEECH_PARAPHRASE)
+
+
+def test_with_rubrics_refits_only_the_rubrics_that_changed(checker):
+    """An unchanged rubric keeps its fitted matcher (a reload after one file changed refits
+    that one); a changed one, or any on another analyzer, is fitted again."""
+    import dataclasses
+
+    from essaycheck.analysis import CachingAnalyzer
+
+    thaw, speech = checker.rubric(THAW), checker.rubric(SPEECH)
+    edited = dataclasses.replace(speech, question=speech.question + " Explain.")
+    other = checker.with_rubrics([thaw, edited])
+    assert other.matcher(THAW) is checker.matcher(THAW)
+    assert other.matcher(SPEECH) is not checker.matcher(SPEECH)
+    assert other.check(SPEECH, SPEECH_PARAPHRASE).to_dict() == \
+        checker.with_rubrics([]).with_rubrics([edited]).check(SPEECH, SPEECH_PARAPHRASE).to_dict()
+    cached = checker.with_rubrics([thaw], analyzer=CachingAnalyzer(checker.analyzer))
+    assert cached.matcher(THAW) is not checker.matcher(THAW)

@@ -48,24 +48,32 @@ class Checker:
         nlp = self.nlp if self.nlp is not None else build_pipeline(self.pipeline)
         return self._fit_matchers(Analyzer(nlp))
 
-    def _fit_matchers(self, analyzer: Analyzer) -> Checker:
+    def _fit_matchers(self, analyzer: Analyzer, fitted: Checker | None = None) -> Checker:
+        """Fit a matcher per rubric on ``analyzer``; a rubric that ``fitted`` (a checker on the
+        same analyzer and settings) already holds unchanged keeps its matcher."""
         self.analyzer_ = analyzer
         self.rubrics_ = {rubric.id: rubric for rubric in self.rubrics}
-        self.matchers_ = {rubric.id: PointMatcher(self.settings).fit(rubric, self.analyzer_)
-                          for rubric in self.rubrics}
+        before: dict[str, Rubric] = fitted.rubrics_ if fitted is not None else {}
+        kept: dict[str, PointMatcher] = fitted.matchers_ if fitted is not None else {}
+        self.matchers_: dict[str, PointMatcher] = {
+            rubric.id: kept[rubric.id] if before.get(rubric.id) == rubric
+            else PointMatcher(self.settings).fit(rubric, self.analyzer_)
+            for rubric in self.rubrics}
         return self
 
     def with_rubrics(self, rubrics: Iterable[Rubric], analyzer: Analyzer | None = None
                      ) -> Checker:
         """A new fitted checker for other rubrics, sharing this one's analyzer and pipeline (so
-        refitting an edited rubric costs its matcher only, never a spaCy load). ``analyzer``
-        replaces the shared one with another over the same pipeline, such as a
-        ``CachingAnalyzer`` wrapping it."""
+        refitting an edited rubric costs its matcher only, never a spaCy load, and a rubric
+        this checker holds unchanged keeps its fitted matcher). ``analyzer`` replaces the
+        shared one with another over the same pipeline, such as a ``CachingAnalyzer`` wrapping
+        it (every matcher is then fitted on it)."""
         check_is_fitted(self, "analyzer_")
+        same = analyzer is None or analyzer is self.analyzer_
         analyzer = self.analyzer_ if analyzer is None else analyzer
         other = Checker(rubrics, pipeline=self.pipeline, settings=self.settings,
                         nlp=analyzer.nlp)
-        return other._fit_matchers(analyzer)
+        return other._fit_matchers(analyzer, self if same else None)
 
     @property
     def analyzer(self) -> Analyzer:
