@@ -111,7 +111,8 @@ def test_web_dir_defaults_to_top_level_web_and_can_be_overridden(monkeypatch, tm
 
 
 def test_core_modules_do_not_import_flask():
-    code = ("import sys, essaycheck, essaycheck.checker, essaycheck.loader, essaycheck.extract; "
+    code = ("import sys, essaycheck, essaycheck.checker, essaycheck.loader, essaycheck.extract, "
+            "essaycheck.reloading, essaycheck.workshop; "
             "assert 'flask' not in sys.modules and 'click' not in sys.modules, "
             "[m for m in sys.modules if m.startswith(('flask', 'click'))]")
     subprocess.run([sys.executable, "-c", code], check=True)

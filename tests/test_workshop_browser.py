@@ -1,8 +1,8 @@
 """End to end in real headless Chromium, as a teacher would use the workshop for a biology
 question: draft a rubric from a model answer, paste five marked answers, add a keyword
-alternative and see a verdict change, save; then the student page, started on the same rubric
-folder, checks an answer against the saved rubric. Once with the mouse, once by keyboard
-alone; axe-core finds no violation on the workshop page.
+alternative and see a verdict change, save; then the student page, running on the same rubric
+folder all along, offers the saved rubric without a restart and checks an answer against it.
+Once with the mouse, once by keyboard alone; axe-core finds no violation on the workshop page.
 
 Uses Debian's chromium and the axe-core bundled in axe-playwright-python, as
 tests/test_browser.py does (no download, no network). Screenshots go to test-artifacts/
@@ -125,14 +125,23 @@ def verdict(page, answer: int, point: int) -> str:
     return page.locator(f"#s{answer}-p{point} .badge").inner_text()
 
 
-def student_checks_the_saved_rubric(browser, folder, errors) -> None:
-    """The student page, started on the same folder, checks an answer against the new rubric."""
+def student_page(folder):
+    """The student page on the rubric folder, as ``serve`` runs it (following the folder):
+    (url, stop)."""
     from essaycheck.web import create_app
 
+    return serve(create_app(rubrics_dir=folder, reload_interval=0.2))
+
+
+def student_checks_the_saved_rubric(browser, folder, url, errors) -> None:
+    """The student page, running on the same folder since before the rubric was saved, offers
+    the new rubric without a restart and checks an answer against it."""
+    import time
+
     assert "photosynthesis" in [r.id for r in load_directory(folder)]
-    url, stop = serve(create_app(rubrics_dir=folder))
+    time.sleep(0.25)  # the page looks at its folder at most every 0.2 s
+    page = new_page(browser, errors, width=1280, height=900)
     try:
-        page = new_page(browser, errors, width=1280, height=900)
         page.goto(url + "/")
         page.get_by_label(QUESTION).check()
         page.get_by_label("Write your answer").fill(STUDENT_ANSWER)
@@ -143,13 +152,14 @@ def student_checks_the_saved_rubric(browser, folder, errors) -> None:
         assert page.locator("ol.checklist > li.point--covered").count() == 3
         assert_no_serious_axe_violations(page, "student page, saved rubric")
     finally:
-        stop()
+        page.close()
 
 
 def test_draft_try_edit_and_save_then_the_student_page_uses_it(browser, workshop, folder):
     from playwright.sync_api import expect
 
     errors: list[str] = []
+    student_url, stop_student = student_page(folder)  # running before the rubric exists
     page = new_page(browser, errors)
     page.goto(f"{workshop}/?token={TOKEN}")
     assert page.url == workshop + "/"  # the token left the address bar
@@ -221,7 +231,10 @@ def test_draft_try_edit_and_save_then_the_student_page_uses_it(browser, workshop
 
     # the only console messages: the browser noting the 422 of the invalid edit
     assert all("status of 422" in error for error in errors), errors
-    student_checks_the_saved_rubric(browser, folder, errors)
+    try:
+        student_checks_the_saved_rubric(browser, folder, student_url, errors)
+    finally:
+        stop_student()
     assert all("status of 422" in error for error in errors), errors
 
 

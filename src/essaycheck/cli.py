@@ -7,6 +7,7 @@ into messages on stderr with a non-zero exit code.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -264,6 +265,23 @@ def _allow_open_files(connection_limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
+class _EchoHandler(logging.Handler):
+    """Log records of the ``essaycheck`` logger as lines on stderr, prefixed ``essaycheck:``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"essaycheck: {self.format(record)}", err=True)
+
+
+def _log_to_stderr() -> None:
+    """Show what the server logs (the rubric reloads, a broken rubric file; never a
+    student's text) on stderr."""
+    logger = logging.getLogger("essaycheck")
+    if not any(isinstance(handler, _EchoHandler) for handler in logger.handlers):
+        logger.addHandler(_EchoHandler())
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (127.0.0.1: this computer only).")
@@ -282,10 +300,16 @@ def _allow_open_files(connection_limit: int) -> None:
 @click.option("--trusted-proxy", default=None, metavar="ADDRESS",
               help="Address of a reverse proxy in front (e.g. 127.0.0.1): its X-Forwarded-For, "
                    "-Proto, -Host and -Port headers are believed, anyone else's dropped.")
+@click.option("--reload-interval", default=2.0, show_default=True, metavar="SECONDS",
+              type=click.FloatRange(0, 3600),
+              help="Look at the rubric folder at most this often (on a request) and serve "
+                   "new, changed or deleted rubric files from then on, without a restart; a "
+                   "file that is not valid leaves its last good version served, with a "
+                   "warning naming it. 0: load the rubrics once, at start.")
 @rubrics_option
 @pipeline_option
 def serve_command(host, port, workers, connection_limit, channel_timeout, trusted_proxy,
-                  rubrics_dir, pipeline) -> None:
+                  reload_interval, rubrics_dir, pipeline) -> None:
     """Serve the student page and the JSON API with waitress."""
     import waitress
 
@@ -297,7 +321,9 @@ def serve_command(host, port, workers, connection_limit, channel_timeout, truste
     _allow_open_files(connection_limit)
     settings = waitress_settings(connection_limit, channel_timeout, trusted_proxy)
     checker = load_checker(rubrics_dir, pipeline)
-    app = create_app(checker=checker)
+    _log_to_stderr()
+    app = create_app(checker=checker, rubrics_dir=rubrics_dir,
+                     reload_interval=reload_interval or None)
     shown = f"[{host}]" if ":" in host else host
     if workers == 1:
         click.echo(f"essaycheck: serving {len(checker.question_ids)} question(s) from "

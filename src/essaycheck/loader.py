@@ -4,6 +4,7 @@ rubrics, and writing rubrics back (calibrated or edited ones) with backups."""
 from __future__ import annotations
 
 import shutil
+import stat
 from pathlib import Path
 
 from .errors import EssaycheckError, RubricError, RubricProblem
@@ -44,13 +45,20 @@ def load_rubric_file(path: str | Path) -> Rubric:
 
 def check_directory(directory: str | Path) -> tuple[list[Rubric], list[RubricProblem]]:
     """Validate every rubric file in a directory; return the valid rubrics and all problems."""
-    rubrics: list[Rubric] = []
+    found, problems = check_files(directory)
+    return list(found.values()), problems
+
+
+def check_files(directory: str | Path) -> tuple[dict[Path, Rubric], list[RubricProblem]]:
+    """``check_directory`` with each valid rubric under the file it came from (in file
+    order): what a caller that follows a folder's changes file by file needs."""
+    rubrics: dict[Path, Rubric] = {}
     problems: list[RubricProblem] = []
     seen: dict[str, str] = {}
     try:
         files = rubric_files(directory)
     except RubricError as exc:
-        return [], exc.problems
+        return {}, exc.problems
     for path in files:
         try:
             rubric = load_rubric_file(path)
@@ -63,8 +71,29 @@ def check_directory(directory: str | Path) -> tuple[list[Rubric], list[RubricPro
                                           "give each rubric its own id"))
             continue
         seen[rubric.id] = str(path)
-        rubrics.append(rubric)
+        rubrics[path] = rubric
     return rubrics, problems
+
+
+def folder_state(directory: str | Path) -> tuple[tuple[str, int, int, int], ...]:
+    """What changes when a rubric file in ``directory`` is added, changed, replaced or
+    removed, read without opening any: each rubric file's name, size, modification time (ns)
+    and inode, in name order; empty for a folder that is missing or holds none."""
+    path = Path(directory)
+    try:
+        entries = [path] if path.is_file() else [
+            p for p in path.iterdir() if p.suffix in RUBRIC_SUFFIXES]
+        state = []
+        for entry in sorted(entries):
+            try:
+                info = entry.stat()
+            except OSError:  # removed since the listing
+                continue
+            if stat.S_ISREG(info.st_mode):
+                state.append((entry.name, info.st_size, info.st_mtime_ns, info.st_ino))
+        return tuple(state)
+    except OSError:
+        return ()
 
 
 def load_directory(directory: str | Path) -> list[Rubric]:

@@ -5,8 +5,10 @@ Each view parses its input, calls the core once, renders, and turns the core's
 student's text: answers live only in the request and the response.
 
 ``create_app`` builds the ``Checker`` once per process and keeps it in
-``app.extensions["essaycheck"]``. Templates and static files are found by ``resources``
-(the checkout's top-level ``web/`` folder, or its copy in the wheel).
+``app.extensions["essaycheck"]``; ``serve`` also has it follow the rubric folder
+(``reloading``), so that a saved rubric is offered without a restart. Templates and static
+files are found by ``resources`` (the checkout's top-level ``web/`` folder, or its copy in the
+wheel).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from flask import (
     Blueprint,
     Flask,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -72,8 +75,11 @@ csrf.exempt(api)  # JSON-only and stateless: no cookies are read, so nothing to 
 
 
 def create_app(checker: Any = None, rubrics_dir: str | Path = "rubric",
-               config: dict | None = None) -> Flask:
-    """The WSGI app. Pass a fitted ``Checker``, or it is built here from ``rubrics_dir``."""
+               config: dict | None = None, reload_interval: float | None = None) -> Flask:
+    """The WSGI app. Pass a fitted ``Checker``, or it is built here from ``rubrics_dir``.
+    With ``reload_interval`` (seconds), the app follows ``rubrics_dir``: a request looks at
+    the folder at most that often and serves new, changed or deleted rubrics from then on
+    (``reloading.FollowedRubrics``; a broken file leaves its last good rubric served)."""
     limit_blas_threads()
     app = Flask(__name__, template_folder=str(templates_dir()),
                 static_folder=str(static_dir()), static_url_path="/static")
@@ -95,6 +101,11 @@ def create_app(checker: Any = None, rubrics_dir: str | Path = "rubric",
 
         checker = Checker.from_directory(rubrics_dir)
     app.extensions["essaycheck"] = checker
+    if reload_interval is not None:
+        from .reloading import FollowedRubrics
+
+        app.extensions["essaycheck_rubrics"] = FollowedRubrics(checker, rubrics_dir,
+                                                               reload_interval)
     csrf.init_app(app)
     app.register_blueprint(pages)
     app.register_blueprint(api)
@@ -105,7 +116,14 @@ def create_app(checker: Any = None, rubrics_dir: str | Path = "rubric",
 
 
 def get_checker():
-    return current_app.extensions["essaycheck"]
+    """This request's checker: the app's, or the followed folder's current one, the same one
+    for the whole request even if the rubrics are reloaded meanwhile."""
+    followed = current_app.extensions.get("essaycheck_rubrics")
+    if followed is None:
+        return current_app.extensions["essaycheck"]
+    if "essaycheck_checker" not in g:
+        g.essaycheck_checker = followed.checker()
+    return g.essaycheck_checker
 
 
 def status_for(error: EssaycheckError) -> int:
