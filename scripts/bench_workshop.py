@@ -6,7 +6,9 @@ target in part (b)). The request runs in this process, on
 one core, through the workshop's own Flask app: body parsing, validation, the fit of the
 changed rubric (``Checker.with_rubrics``), scoring the 30 answers, the agreement figures, the
 highlighted segments and the JSON response. Each edit adds a different keyword alternative,
-so nothing can be reused from the edit before.
+so no fit can be reused from the edit before; the sample answers' spaCy analyses are, as in
+the workshop (its ``CachingAnalyzer``: they do not depend on the rubric). The first request,
+which analyses the answers, is timed apart: what pasting or loading them costs once.
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ def bench_workshop(report: Report, sizes: dict, sources: Sources) -> None:
             report.add("h", f"workshop re-score after an edit, {SAMPLES} answers",
                        f"failed: {failure}", f"median < {TARGET_MS:.0f} ms", None, why="failed")
             return
+        if index == 0:
+            first = elapsed
         if index >= 3:  # the first requests warm caches and code paths
             times.append(elapsed)
             cpu_times.append(cpu)
@@ -88,5 +92,6 @@ def bench_workshop(report: Report, sizes: dict, sources: Sources) -> None:
     report.add("h", f"workshop re-score after an edit ({len(answers)} marked 150-word "
                     "answers, fit included)",
                f"median {median:.0f} ms, p95 {p95:.0f} ms over {len(times)} edits; CPU "
-               f"{statistics.median(cpu_times):.0f} ms (one core, in process)",
+               f"{statistics.median(cpu_times):.0f} ms (one core, in process); the first "
+               f"try, answers analysed, {first:.0f} ms",
                f"median < {TARGET_MS:.0f} ms", median < TARGET_MS)

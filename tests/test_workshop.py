@@ -224,6 +224,28 @@ def test_no_token_is_refused_everywhere_but_static(client):
     assert post(client, "/api/v1/rubrics/try", {}, headers={}).status_code == 401
 
 
+def test_every_route_but_static_needs_the_token(app, folder, drafted):
+    """Each route of the app, with each of its methods, refuses a call without the token
+    (401) or with a wrong one (403), and writes nothing: a route added later cannot forget
+    it."""
+    client = app.test_client()
+    body = json.dumps({"rubric": rubric_to_json(drafted), "answers": ANSWERS,
+                       "id": "photosynthesis", "question": QUESTION, "model_answer": MODEL})
+    routes = [(rule, method) for rule in app.url_map.iter_rules() if rule.endpoint != "static"
+              for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    assert {rule.rule for rule, _ in routes} >= {
+        "/", "/download", "/api/v1/rubrics", "/api/v1/rubrics/draft", "/api/v1/rubrics/try",
+        "/api/v1/rubrics/suggest", "/api/v1/rubrics/apply", "/api/v1/answers/csv",
+        "/api/v1/rubrics/<path:rubric_id>", "/api/v1/openapi.json"}
+    for rule, method in routes:
+        path = rule.rule.replace("<path:rubric_id>", "photosynthesis")
+        for headers, status in (({}, 401), ({"Authorization": "Bearer wrong-token"}, 403)):
+            response = client.open(path, method=method, data=body, headers=headers,
+                                   content_type="application/json")
+            assert response.status_code == status, (method, path, headers)
+    assert list(folder.iterdir()) == []
+
+
 def test_a_wrong_token_is_forbidden(client):
     assert client.get("/api/v1/rubrics",
                       headers={"Authorization": "Bearer wrong"}).status_code == 403
