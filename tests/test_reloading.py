@@ -246,3 +246,15 @@ def test_every_worker_serves_a_saved_rubric_after_the_interval(folder):
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=20)[0]
     assert "rubrics reloaded from" in output
+
+
+def test_a_change_made_while_the_checker_was_loading_is_picked_up(nlp, folder, make_rubric):
+    """The checker given was loaded before the folder was last changed: the first look after
+    the interval serves the folder as it is."""
+    clock = Clock()
+    checker = Checker(load_directory(folder), nlp=nlp).fit()
+    save_rubric(folder, make_rubric(question="How do green plants make their food?"))
+    followed = FollowedRubrics(checker, folder, interval=1.0, clock=clock)
+    assert followed.checker() is checker
+    clock.now = 1.0
+    assert followed.checker().rubric("plants").question == "How do green plants make their food?"

@@ -45,6 +45,8 @@ class FollowedRubrics:
         # taken before reading, so that a file changed while it was read is read again
         self._state = folder_state(self.directory)
         found, problems = check_files(self.directory)
+        if list(found.values()) != list(checker.rubrics_by_id.values()):
+            self._state = ()  # the folder changed since the checker was loaded: look again
         # what each file last held when it was valid: kept while the file is broken
         self._good: dict[Path, Rubric] = found
         self._warn(problems)
