@@ -112,6 +112,17 @@ class MatchSettings:
     question_word_weight: float = 0.2
     #: match derivational variants of a word ("vibrate" / "vibration") by a shared stem
     stems: bool = True
+    #: a point without keyword groups (a mark scheme's bare "key element") has a group per
+    #: content word; each also accepts, from the lexicon (``essaycheck.lexicon``), the word's
+    #: other spellings and at most this many synonyms of its dominant senses of weight (score
+    #: x commonness) >= ``alternative_weight`` ...
+    alternative_synonyms: int = 2
+    #: ... word-family members at that weight (off: chosen out of fold, ACCURACY.md) ...
+    alternative_family: int = 0
+    #: ... and family members or synonyms of any sense that the rubric's own texts use (off)
+    alternative_context: int = 0
+    #: least weight of a synonym or family member (see ``alternative_synonyms``)
+    alternative_weight: float = 0.3
 
     def with_thresholds(self, thresholds: dict[str, float]) -> MatchSettings:
         """These settings with a rubric's own calibrated thresholds applied."""
@@ -276,13 +287,70 @@ class PointMatcher:
 
     def _fit_points(self, rubric: Rubric, texts: _RubricTexts) -> None:
         """Each point's wordings: its text (with its keyword groups), then its accepted
-        wordings (with none)."""
+        wordings (with none). A point without keyword groups gets, per content word of its
+        wordings, the lexicon's alternatives (``_fit_alternatives``)."""
         self.points_ = []
+        self.alternatives_: dict[str, tuple[str, ...]] = {}
+        if any(not point.keywords for point in rubric.points):
+            self._fit_alternatives(rubric, texts)
         for point, doc, accepted, groups in zip(rubric.points, texts.points, texts.accepted,
                                                 texts.alternatives, strict=True):
-            wordings = [self._wording(doc, groups, point.keywords)]
-            wordings.extend(self._wording(other, [], ()) for other in accepted)
+            extra = self.alternatives_ if not point.keywords else {}
+            wordings = [self._wording(doc, groups, point.keywords, extra)]
+            wordings.extend(self._wording(other, [], (), extra) for other in accepted)
             self.points_.append(_PointModel(point.id, wordings))
+
+    def _fit_alternatives(self, rubric: Rubric, texts: _RubricTexts) -> None:
+        """The words a student may write for each content word of the rubric's points without
+        keyword groups, from the lexicon, chosen as drafting anticipates a keyword's
+        (``extract._anticipated``): its other spellings, then word-family members and
+        synonyms of its dominant senses above ``alternative_weight``, and family members or
+        synonyms of any sense that the rubric's own texts (points, accepted wordings, model
+        answer, context) use, each kind capped. Single words only; never a question word.
+        From the rubric alone, so an answer gets the same result alone or in a batch."""
+        settings = self.settings_
+        caps = {"family": settings.alternative_family,
+                "synonym": settings.alternative_synonyms,
+                "context": settings.alternative_context}
+        if not any(caps.values()):
+            return
+        from spacy.lang.en.stop_words import STOP_WORDS
+
+        from ..lexicon import get_lexicon
+
+        lexicon = get_lexicon()
+        own_words = frozenset(
+            lemma for doc in texts.decisive() + texts.background
+            for lemma in _content_lemmas(doc))
+        wanted: set[str] = set()
+        for point, doc, accepted in zip(rubric.points, texts.points, texts.accepted,
+                                        strict=True):
+            if not point.keywords:
+                for text in [doc, *accepted]:
+                    wanted.update(_content_lemmas(text))
+        for lemma in sorted(wanted - self.question_words_):
+            if lemma not in lexicon:
+                continue
+            chosen = [w for w in lexicon.spellings(lemma) if w.isascii()]
+            counts = dict.fromkeys(caps, 0)
+            for alternative in lexicon.alternatives(lemma, limit=None, context=own_words):
+                word = alternative.word
+                if (" " in word or "-" in word or not word.isascii() or word in chosen
+                        or word == lemma or word in self.question_words_
+                        or word in STOP_WORDS):
+                    continue
+                if word in own_words and alternative.kind != "spelling":
+                    kind = "context"
+                elif alternative.kind in ("family", "synonym") \
+                        and alternative.weight >= settings.alternative_weight:
+                    kind = alternative.kind
+                else:
+                    continue
+                if counts[kind] < caps[kind]:
+                    counts[kind] += 1
+                    chosen.append(word)
+            if chosen:
+                self.alternatives_[lemma] = tuple(chosen)
 
     def _fit_index(self) -> None:
         """The evidence index of the points' wordings, and what an answer's words are read
@@ -305,17 +373,21 @@ class PointMatcher:
         self.index_ = EvidenceIndex(wordings, self.settings_.stems, self.question_words_,
                                     self.char_vocabulary_)
 
-    def _wording(self, doc: Analysis, alt_groups, raw_groups) -> Wording:
+    def _wording(self, doc: Analysis, alt_groups, raw_groups,
+                 extra: dict[str, tuple[str, ...]] | None = None) -> Wording:
         """One wording of a point from its analysed text and, for the point's own text, its
-        keyword groups (``raw_groups`` as written, ``alt_groups`` analysed)."""
-        groups, weights = self._keyword_groups(doc, alt_groups, raw_groups)
+        keyword groups (``raw_groups`` as written, ``alt_groups`` analysed); ``extra`` gives
+        the alternatives of the groups made from its words when it has none."""
+        groups, weights = self._keyword_groups(doc, alt_groups, raw_groups, extra or {})
         words, total, grams = self._recall_words(doc)
         return Wording(groups, weights, words, total, grams=grams, curated=bool(alt_groups))
 
-    def _keyword_groups(self, doc: Analysis, alt_groups, raw_groups
+    def _keyword_groups(self, doc: Analysis, alt_groups, raw_groups,
+                        extra: dict[str, tuple[str, ...]] | None = None
                         ) -> tuple[list[list[tuple[tuple[str, bool], ...]]], list[float]]:
         """A wording's keyword groups (alternatives of patterns) and their weights: the
-        teacher's, each weighing 1, or else one per distinct content word, weighted by IDF."""
+        teacher's, each weighing 1, or else one per distinct content word, weighted by IDF,
+        met by the word or by any of its ``extra`` alternatives (said as the word is)."""
         groups, weights = [], []
         if alt_groups:
             for raw_group, group in zip(raw_groups, alt_groups, strict=True):
@@ -336,7 +408,8 @@ class PointMatcher:
                 if not doc.content[i] or lemma in self.question_words_ or lemma in seen:
                     continue
                 seen.add(lemma)
-                groups.append([((lemma_feature(lemma, doc.negated[i]), False),)])
+                groups.append([((lemma_feature(word, doc.negated[i]), False),)
+                               for word in (lemma, *(extra or {}).get(lemma, ()))])
                 weights.append(self.idf_.get(lemma, self.unseen_idf_))
         return groups, weights
 
