@@ -19,7 +19,9 @@ Each answer is checked against (a) the shipped, curated rubric of its question a
 curated point is judged by the drafted points that map onto it (those sharing with its text at
 least two of their content words, or half of them), by the best status among them. An answer
 is *right* when it is credited (covered or partial) exactly when the teacher would credit it;
-*exact* when its status is the expected one.
+*exact* when its status is the expected one. Two more columns (this checkout only) match the
+curated rubrics with their keyword groups removed, without and with the lexicon's alternatives
+for points without keywords (``MatchSettings.alternative_*``).
 
 "Before" runs this script on the essaycheck source of ``--before`` (default b383f23, the commit
 before issue 10's first change to marking: suggestions, calibration, "says the opposite",
@@ -45,6 +47,13 @@ NOTES = ROOT.parent / "shared" / "source" / "khrushchev-destalinisation-notes.tx
 BEFORE = "b383f23"
 KINDS = ("distancing", "rehabilitation", "fear", "rivals", "usa-thaw", "censorship-ended")
 RANK = {"missed": 0, "partial": 1, "covered": 2}
+#: the columns of the table: (heading, verdicts' key, "before" or "now")
+COLUMNS = (("curated rubrics, before", "curated", "before"),
+           ("curated rubrics, now", "curated", "now"),
+           ("drafted rubrics, before", "drafted", "before"),
+           ("drafted rubrics, now", "drafted", "now"),
+           ("curated, keywords removed, no alternatives", "keywordless-off", "now"),
+           ("curated, keywords removed, alternatives", "keywordless", "now"))
 
 
 def read_probes(path: Path = PROBES) -> list[dict[str, str]]:
@@ -91,6 +100,7 @@ def verdicts(probes: list[dict[str, str]], notes: str) -> dict:
     maps = {r.id: point_map(curated.rubric(r.id), r, analyzer) for r in drafted_rubrics}
     out: dict = {"curated": [], "drafted": [], "confidence": {"curated": [], "drafted": []},
                  "map": maps}
+    bare = _keywordless(curated)
     for probe in probes:
         qid, pid = probe["question_id"], probe["point_id"]
         point = next(p for p in curated.check(qid, probe["answer"]).points if p.point_id == pid)
@@ -101,7 +111,30 @@ def verdicts(probes: list[dict[str, str]], notes: str) -> dict:
         best = max(points, key=lambda p: (RANK[p.status], p.confidence), default=None)
         out["drafted"].append("missed" if best is None else best.status)
         out["confidence"]["drafted"].append(0.0 if best is None else best.confidence)
+        for key, checker in bare.items():
+            point = next(p for p in checker.check(qid, probe["answer"]).points
+                         if p.point_id == pid)
+            out.setdefault(key, []).append(point.status)
+            out["confidence"].setdefault(key, []).append(point.confidence)
     return out
+
+
+def _keywordless(curated) -> dict:
+    """The curated rubrics with their keyword groups removed, matched without and with the
+    lexicon's alternatives for points without keywords (none when this essaycheck predates
+    them)."""
+    from dataclasses import fields, replace
+
+    from essaycheck import Checker
+    from essaycheck.matching import MatchSettings
+
+    if "alternative_synonyms" not in {f.name for f in fields(MatchSettings)}:
+        return {}
+    rubrics = [replace(r, points=tuple(replace(p, keywords=()) for p in r.points))
+               for r in curated.rubrics]
+    off = MatchSettings(alternative_family=0, alternative_synonyms=0, alternative_context=0)
+    return {"keywordless-off": Checker(rubrics, nlp=curated.analyzer.nlp, settings=off).fit(),
+            "keywordless": Checker(rubrics, nlp=curated.analyzer.nlp).fit()}
 
 
 def tally(probes: list[dict[str, str]], statuses: list[str]) -> dict[str, dict[str, int]]:
@@ -140,10 +173,10 @@ def run_before(revision: str, probes_path: Path, notes_path: Path) -> dict:
 def table(probes: list[dict[str, str]], before: dict | None, now: dict) -> str:
     """Per kind: right of n (exact in brackets) and the point's mean confidence, for each
     rubric set, before and now."""
-    columns = [(label, which, report) for which in ("curated", "drafted")
-               for label, report in (("before", before), ("now", now)) if report is not None]
-    lines = ["| kind | expected | n | " + " | ".join(f"{which} rubrics, {label}"
-                                                   for label, which, _ in columns) + " |",
+    reports = {"before": before or {}, "now": now}
+    columns = [(heading, which, reports[when]) for heading, which, when in COLUMNS
+               if which in reports[when]]
+    lines = ["| kind | expected | n | " + " | ".join(h for h, _, _ in columns) + " |",
              "|---|---|---|" + "---|" * len(columns)]
     tallies = [tally(probes, report[which]) for _, which, report in columns]
     expected = {p["kind"]: p["expected"] for p in probes}
