@@ -671,3 +671,55 @@ def test_the_analysis_cache_changes_no_result(base_checker, folder, monkeypatch)
         except Exception as exc:  # noqa: BLE001 - the empty answer
             expected = {"error": exc.code, "message": exc.message}
         assert result == json.loads(json.dumps(expected))
+
+
+# ------------------------------------------------------------------ suggestions that yield
+
+
+def _seed_marked(question_id: str) -> list[dict]:
+    return [sample for sample in _seed_samples(question_id) if sample.get("mark") is not None
+            and sample.get("points")]
+
+
+def test_suggest_stops_when_told_and_is_otherwise_the_same(base_checker):
+    from essaycheck.suggestions import Superseded, suggest
+
+    rubric = next(r for r in load_directory(RUBRIC_DIR) if r.id == "secret-speech-1956")
+    samples = samples_from_json(_seed_marked(rubric.id), rubric.id)
+    found = suggest(base_checker, rubric, samples, limit=3)
+    assert found  # the seed set's marks point to changes: there are candidates to stop at
+    assert suggest(base_checker, rubric, samples, limit=3, stop=lambda: False) == found
+    with pytest.raises(Superseded):
+        suggest(base_checker, rubric, samples, limit=3, stop=lambda: True)
+
+
+def test_a_trial_stops_the_suggestions_for_the_rubric_before(app, monkeypatch):
+    """With until_next_try (what the page sends), a trial asked for while suggestions are
+    computed stops them: an empty list marked superseded, so that the re-score does not share
+    the processor with work the page will throw away. Without it, the suggestions come."""
+    from essaycheck import suggestions
+
+    rubric = next(r for r in load_directory(RUBRIC_DIR) if r.id == "secret-speech-1956")
+    body = {"rubric": rubric_to_json(rubric), "answers": _seed_marked(rubric.id)}
+    apply_suggestion = suggestions.apply_suggestion
+    tried = []
+
+    def then_a_trial(*args):  # the teacher edits while the first candidate is tried
+        if not tried:
+            tried.append(post(app.test_client(), "/api/v1/rubrics/try", body).status_code)
+        return apply_suggestion(*args)
+
+    monkeypatch.setattr(suggestions, "apply_suggestion", then_a_trial)
+    client = app.test_client()
+    stopped = post(client, "/api/v1/rubrics/suggest", {**body, "until_next_try": True})
+    assert tried == [200]
+    assert stopped.status_code == 200
+    assert stopped.get_json() == {"suggestions": [], "superseded": True}
+    tried.clear()
+    plain = post(client, "/api/v1/rubrics/suggest", body).get_json()
+    assert tried == [200] and plain["superseded"] is False and plain["suggestions"]
+    tried.append("no more trials")
+    assert post(client, "/api/v1/rubrics/suggest", {**body, "until_next_try": True}
+                ).get_json() == plain  # nothing asked for meanwhile: the same suggestions
+    bad = post(client, "/api/v1/rubrics/suggest", {**body, "until_next_try": "yes"})
+    assert bad.status_code == 400 and "until_next_try" in bad.get_json()["message"]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -57,6 +57,12 @@ class SuggestionError(EssaycheckError):
     """A suggestion does not fit the rubric it is applied to."""
 
     code = "suggestion"
+
+
+class Superseded(EssaycheckError):
+    """``suggest`` stopped because its caller said the suggestions are no longer wanted."""
+
+    code = "superseded"
 
 
 @dataclass(frozen=True)
@@ -342,12 +348,15 @@ def _tally(rubric: Rubric, rows: Sequence[_Row], before: list[list[float]],
 
 
 def suggest(checker, rubric: Rubric, marked: Iterable[MarkedAnswer], limit: int = 5,
-            min_fixes: int = MIN_FIXES) -> list[Suggestion]:
+            min_fixes: int = MIN_FIXES, stop: Callable[[], bool] | None = None
+            ) -> list[Suggestion]:
     """Suggested keyword changes for ``rubric`` from the teacher's marks in ``marked`` (rows
     for other questions are ignored), at most ``limit`` per point: in rubric point order,
     each point's best first (most fixes net of breaks); only those that fix more verdicts than
     they break, and at least ``min_fixes``. ``checker`` is any fitted Checker: its pipeline is
-    reused."""
+    reused. ``stop`` is asked before each candidate is tried (a refit and a re-match); when it
+    says True, ``Superseded`` is raised, so that a caller whose rubric has changed meanwhile
+    does not wait for, or share the processor with, suggestions it will throw away."""
     fitted = checker.with_rubrics([rubric])
     analyzer = fitted.analyzer
     matcher = fitted.matcher(rubric.id)
@@ -388,6 +397,8 @@ def suggest(checker, rubric: Rubric, marked: Iterable[MarkedAnswer], limit: int 
             + _remove_candidates(analyzer, rubric, j, rows, credited, wrong)
         tried: dict[tuple[str, str], Suggestion] = {}
         for candidate, quotes_from in candidates:
+            if stop is not None and stop():
+                raise Superseded("stopped: the suggestions were no longer wanted")
             try:
                 changed = apply_suggestion(rubric, candidate)
             except EssaycheckError:

@@ -89,7 +89,8 @@ def openapi_document() -> dict:
                     "From the marked sample answers (total marks, per-point marks or both): "
                     "alternatives to add or remove, each with the verdicts it would fix and "
                     "break, re-scored with the change applied, and quotes as evidence."),
-                "requestBody": {"required": True, "content": json_content(ref("TryRequest"))},
+                "requestBody": {"required": True,
+                                "content": json_content(ref("SuggestRequest"))},
                 "responses": {"200": {"description": "The suggestions, in point order.",
                                       "content": json_content(ref("SuggestionList"))},
                               **body_errors, **common},
@@ -248,6 +249,17 @@ def openapi_document() -> dict:
                                    "answers": {"type": "array", "maxItems": MAX_SAMPLES,
                                                "items": ref("SampleAnswer")}},
                 },
+                "SuggestRequest": {
+                    "type": "object", "required": ["rubric", "answers"],
+                    "properties": {"rubric": ref("Rubric"),
+                                   "answers": {"type": "array", "maxItems": MAX_SAMPLES,
+                                               "items": ref("SampleAnswer")},
+                                   "until_next_try": {
+                                       "type": "boolean", "default": False,
+                                       "description": "Stop, with `superseded`, if a "
+                                                      "trial is asked for before the "
+                                                      "suggestions are ready."}},
+                },
                 "AnswerError": {"type": "object", "required": ["error", "message"],
                                 "properties": {"error": {"type": "string"},
                                                "message": {"type": "string"}}},
@@ -317,8 +329,14 @@ def openapi_document() -> dict:
                     },
                 },
                 "SuggestionList": {"type": "object", "required": ["suggestions"],
-                                   "properties": {"suggestions": {
-                                       "type": "array", "items": ref("Suggestion")}}},
+                                   "properties": {
+                                       "suggestions": {"type": "array",
+                                                       "items": ref("Suggestion")},
+                                       "superseded": {
+                                           "type": "boolean", "description":
+                                           "With `until_next_try`: true when a trial was "
+                                           "asked for meanwhile and the work stopped (the "
+                                           "list is then empty: ask again)."}}},
                 "ApplyRequest": {"type": "object", "required": ["rubric", "suggestion"],
                                  "properties": {"rubric": ref("Rubric"),
                                                 "suggestion": ref("Suggestion")}},

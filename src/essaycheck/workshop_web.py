@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import secrets
 from dataclasses import dataclass
@@ -76,6 +77,17 @@ class Workshop:
     checker: Any
     rubrics_dir: Path
     token: str
+    #: a number for the latest trial asked for, so that suggestions computed for the rubric
+    #: before it can stop (``until_next_try``)
+    latest_try: int = 0
+
+    def __post_init__(self) -> None:
+        self._tries = itertools.count(1)
+
+    def new_try(self) -> int:
+        """Count a trial in (``latest_try``) and return its number."""
+        self.latest_try = number = next(self._tries)  # next() on a count is atomic
+        return number
 
     @property
     def fingerprint(self) -> str:
@@ -292,9 +304,11 @@ def api_draft():
 @api.post("/rubrics/try")
 def api_try():
     body = json_body("rubric", "answers")
+    workshop = get_workshop()
+    workshop.new_try()  # before any work: suggestions for an older rubric may stop now
     rubric = rubric_from_json(body["rubric"])
     samples = samples_from_json(body["answers"], rubric.id)
-    trial = try_rubric(get_workshop().checker, rubric, samples)
+    trial = try_rubric(workshop.checker, rubric, samples)
     data = trial.to_dict()
     for entry, sample, outcome in zip(data["answers"], trial.samples, trial.results,
                                       strict=True):
@@ -308,14 +322,27 @@ def api_try():
 @api.post("/rubrics/suggest")
 def api_suggest():
     """Keyword changes the teacher's marks point to, per point, each with what it would fix
-    and break (``suggestions.suggest``)."""
-    from .suggestions import suggest
+    and break (``suggestions.suggest``). With ``"until_next_try": true`` (what the page
+    sends), a trial asked for meanwhile stops the work and the answer is ``{"suggestions": [],
+    "superseded": true}``: the page asks again after that trial, and a re-score is never slowed
+    by suggestions for a rubric already edited."""
+    from .suggestions import Superseded, suggest
 
     body = json_body("rubric", "answers")
+    workshop = get_workshop()
+    until_next_try = body.get("until_next_try", False)
+    if not isinstance(until_next_try, bool):
+        raise BadBody(f"'until_next_try' must be true or false, not {json_type(until_next_try)}")
+    started = workshop.latest_try
     rubric = rubric_from_json(body["rubric"])
     samples = samples_from_json(body["answers"], rubric.id)
-    found = suggest(get_workshop().checker, rubric, samples, limit=SUGGESTIONS_PER_POINT)
-    return jsonify(suggestions=[suggestion.to_dict() for suggestion in found])
+    try:
+        found = suggest(workshop.checker, rubric, samples, limit=SUGGESTIONS_PER_POINT,
+                        stop=(lambda: workshop.latest_try != started) if until_next_try
+                        else None)
+    except Superseded:
+        return jsonify(suggestions=[], superseded=True)
+    return jsonify(suggestions=[suggestion.to_dict() for suggestion in found], superseded=False)
 
 
 @api.post("/rubrics/apply")

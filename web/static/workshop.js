@@ -837,8 +837,10 @@
       return;
     }
     const seq = ++suggestSeq;
-    api("POST", "/api/v1/rubrics/suggest", { rubric: rubricJSON(), answers: samplesJSON() }).then((reply) => {
-      if (seq !== suggestSeq || reply.status !== 200) {
+    // until_next_try: the server stops when the next edit's trial arrives ("superseded"), so
+    // that suggestions for a rubric already edited never slow the re-score down
+    api("POST", "/api/v1/rubrics/suggest", { rubric: rubricJSON(), answers: samplesJSON(), until_next_try: true }).then((reply) => {
+      if (seq !== suggestSeq || reply.status !== 200 || reply.data.superseded) {
         return; // stale, or the rubric changed meanwhile: the next trial asks again
       }
       state.suggestions = reply.data.suggestions;
