@@ -39,8 +39,10 @@ eval: install
 	$(BIN)/python scripts/eval_report.py
 	$(BIN)/python scripts/seed_eval.py
 
-# Agreement with a teacher's marks on the seed questions (tests/data/seed-marked.csv).
+# Agreement with a teacher's marks on the seed questions: the development set drafting's
+# choices are made on (tests/data/seed-dev.csv), then the test set (tests/data/seed-marked.csv).
 eval-seed: install
+	$(BIN)/python scripts/seed_eval.py --data tests/data/seed-dev.csv
 	$(BIN)/python scripts/seed_eval.py
 
 bench: install

@@ -11,9 +11,12 @@ This script scores them with two sets of rubrics:
 
 and reports, per question:
 
-- point level, (a) only (drafted point ids are not the curated ones): quadratic weighted kappa
-  and exact agreement of essaycheck's status with the teacher's, covered / partial / missed as
-  2 / 1 / 0, per question and pooled over both;
+- point level: quadratic weighted kappa and exact agreement of essaycheck's status with the
+  teacher's, covered / partial / missed as 2 / 1 / 0, per question and pooled over both. For
+  (b), whose point ids are not the curated ones, each drafted point is aligned with the curated
+  point whose text shares the largest share of its content words (``align_points``), and a
+  curated point's drafted status is the best status of the drafted points aligned with it
+  (missed if none is): a diagnostic of where drafting under- or over-credits;
 - answer level, (a) and (b): Pearson r of essaycheck's mark with the teacher's mark.
 
 It ends with the targets of issue 10 (curated point kappa >= 0.80; drafted answer r within
@@ -22,6 +25,10 @@ It ends with the targets of issue 10 (curated point kappa >= 0.80; drafted answe
     python scripts/seed_eval.py                 # the table
     python scripts/seed_eval.py --json          # the figures, for machines
     python scripts/seed_eval.py --disagreements # and each point the engine and teacher differ on
+    python scripts/seed_eval.py --data tests/data/seed-dev.csv   # the development set
+
+Drafting choices are made on the development set (tests/data/seed-dev.csv); seed-marked.csv is
+the test set, reported only (tests/data/README.md).
 """
 
 from __future__ import annotations
@@ -150,6 +157,41 @@ def point_pairs(rows: Sequence[SeedRow], outcomes: Sequence[CheckResult]
     return pairs
 
 
+def align_points(drafted, curated, analyzer) -> dict[str, str]:
+    """Drafted point id -> the id of the curated point of the same question whose text holds
+    the largest share of the drafted point's content lemmas (ties: the first curated point)."""
+    def lemmas(text: str) -> set[str]:
+        doc = analyzer.analyse(text)
+        return {doc.lemmas[i] for i in range(len(doc)) if doc.content[i]}
+
+    targets = [(point.id, lemmas(point.text)) for point in curated.points]
+    aligned = {}
+    for point in drafted.points:
+        words = lemmas(point.text)
+        shares = [len(words & other) / max(1, len(words)) for _, other in targets]
+        aligned[point.id] = targets[max(range(len(targets)), key=lambda i: (shares[i], -i))][0]
+    return aligned
+
+
+def drafted_point_pairs(rows: Sequence[SeedRow], outcomes: Sequence[CheckResult],
+                        alignments: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+    """As ``point_pairs`` for drafted rubrics: a curated point's level is the best level of
+    the drafted points aligned with it (``alignments``: per question, drafted -> curated id),
+    0 when none is."""
+    pairs = []
+    for row, outcome in zip(rows, outcomes, strict=True):
+        aligned = alignments[row.question_id]
+        for point_id, teacher in row.points.items():
+            mine = [p for p in outcome.points if aligned.get(p.point_id) == point_id]
+            level = max((ORDINAL[p.status] for p in mine), default=0)
+            terms = [t for p in mine if ORDINAL[p.status] == level and level
+                     for t in p.matched_terms]
+            pairs.append({"answer_id": row.answer_id, "question_id": row.question_id,
+                          "point_id": point_id, "teacher": teacher, "essaycheck": level,
+                          "matched_terms": list(dict.fromkeys(terms))})
+    return pairs
+
+
 def point_figures(pairs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Quadratic weighted kappa and exact agreement over point pairs, with the two ways they
     disagree: the engine crediting less than the teacher (misses) or more (false credit)."""
@@ -168,6 +210,10 @@ def measure(rows: Sequence[SeedRow], curated, drafted) -> dict[str, Any]:
     questions = sorted({row.question_id for row in rows})
     by_rubrics = {"curated": results(curated, rows), "drafted": results(drafted, rows)}
     pairs = point_pairs(rows, by_rubrics["curated"])
+    alignments = {q: align_points(drafted.rubric(q), curated.rubric(q), curated.analyzer)
+                  for q in questions}
+    report["alignments"] = alignments
+    drafted_pairs = drafted_point_pairs(rows, by_rubrics["drafted"], alignments)
     for question_id in questions:
         index = [i for i, row in enumerate(rows) if row.question_id == question_id]
         teacher = [rows[i].mark for i in index]
@@ -178,19 +224,27 @@ def measure(rows: Sequence[SeedRow], curated, drafted) -> dict[str, Any]:
         entry["drafted_points"] = len(by_rubrics["drafted"][index[0]].points)
         entry["point_level"] = point_figures(
             [p for p in pairs if p["question_id"] == question_id])
+        entry["drafted_point_level"] = point_figures(
+            [p for p in drafted_pairs if p["question_id"] == question_id])
         report["questions"][question_id] = entry
         for point_id in dict.fromkeys(p["point_id"] for p in pairs
                                       if p["question_id"] == question_id):
             figures = point_figures([p for p in pairs if p["question_id"] == question_id
                                      and p["point_id"] == point_id])
+            drafted_figures = point_figures(
+                [p for p in drafted_pairs if p["question_id"] == question_id
+                 and p["point_id"] == point_id])
             report["points"].append({"question_id": question_id, "point_id": point_id,
-                                     **figures})
+                                     **figures, "drafted": drafted_figures})
     report["pooled_point_level"] = point_figures(pairs)
+    report["drafted_pooled_point_level"] = point_figures(drafted_pairs)
     known = {(o.question_id, p.point_id) for o in by_rubrics["curated"] for p in o.points}
     report["unknown_points"] = sorted({f"{row.question_id}:{point_id}" for row in rows
                                        for point_id in row.points
                                        if (row.question_id, point_id) not in known})
     report["disagreements"] = [p for p in pairs if p["teacher"] != p["essaycheck"]]
+    report["drafted_disagreements"] = [p for p in drafted_pairs
+                                       if p["teacher"] != p["essaycheck"]]
     report["targets"] = targets(report)
     return report
 
@@ -225,24 +279,32 @@ def table(report: dict[str, Any]) -> str:
     """The report as Markdown tables."""
     f = format_figure
     lines = [f"Seed questions: {report['rows']} answers marked by a teacher "
-             "(tests/data/seed-marked.csv)", "",
-             "| question | n | point QWK, curated | point exact, curated | answer r, curated "
-             "| answer r, drafted | drafted points |",
+             f"({report.get('data', 'tests/data/seed-marked.csv')})", "",
+             "| question | n | point QWK, curated / drafted | point exact, curated / drafted "
+             "| answer r, curated | answer r, drafted | drafted points |",
              "|---|---|---|---|---|---|---|"]
     for question_id, e in report["questions"].items():
-        lines.append(f"| {question_id} | {e['n']} | {f(e['point_level']['qwk'])} | "
-                     f"{f(e['point_level']['exact'])} | {f(e['curated']['pearson'])} | "
+        c, d = e["point_level"], e["drafted_point_level"]
+        lines.append(f"| {question_id} | {e['n']} | {f(c['qwk'])} / {f(d['qwk'])} | "
+                     f"{f(c['exact'])} / {f(d['exact'])} | {f(e['curated']['pearson'])} | "
                      f"{f(e['drafted']['pearson'])} | {e['drafted_points']} |")
-    pooled = report["pooled_point_level"]
-    lines.append(f"| pooled | {report['rows']} | {f(pooled['qwk'])} | {f(pooled['exact'])} "
-                 "| | | |")
-    lines += ["", "Per point, curated rubrics (under: essaycheck credits less than the "
-              "teacher; over: more):", "",
+    c, d = report["pooled_point_level"], report["drafted_pooled_point_level"]
+    lines.append(f"| pooled | {report['rows']} | {f(c['qwk'])} / {f(d['qwk'])} | "
+                 f"{f(c['exact'])} / {f(d['exact'])} | | | |")
+    lines += ["", "Per point, curated / drafted rubrics (drafted points aligned with the curated "
+              "point their text shares most words with; under: essaycheck credits less than "
+              "the teacher; over: more):", "",
               "| question | point | n | QWK | exact | under | over |",
               "|---|---|---|---|---|---|---|"]
     for p in report["points"]:
-        lines.append(f"| {p['question_id']} | {p['point_id']} | {p['n']} | {f(p['qwk'])} | "
-                     f"{f(p['exact'])} | {p['under']} | {p['over']} |")
+        d = p["drafted"]
+        lines.append(f"| {p['question_id']} | {p['point_id']} | {p['n']} | "
+                     f"{f(p['qwk'])} / {f(d['qwk'])} | {f(p['exact'])} / {f(d['exact'])} | "
+                     f"{p['under']} / {d['under']} | {p['over']} / {d['over']} |")
+    lines += ["", "Drafted points aligned with curated ones:", ""]
+    for question_id, aligned in report["alignments"].items():
+        lines.append(f"- {question_id}: " + "; ".join(
+            f"{drafted} -> {curated}" for drafted, curated in aligned.items()))
     lines += ["", "| target | where | figure | needed | |", "|---|---|---|---|---|"]
     for t in report["targets"]:
         # three decimals, so that a figure at the threshold shows which side it falls
@@ -254,10 +316,12 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def disagreement_lines(report: dict[str, Any]) -> str:
-    """Each point the engine and the teacher label differently, misses first."""
-    lines = ["", "Disagreements (teacher -> essaycheck; matched terms):"]
-    ordered = sorted(report["disagreements"],
+def disagreement_lines(report: dict[str, Any], key: str = "disagreements") -> str:
+    """Each point the engine and the teacher label differently, misses first (``key``:
+    "drafted_disagreements" for the drafted rubrics')."""
+    lines = ["", f"{'Drafted rubrics: d' if key.startswith('drafted') else 'D'}isagreements "
+             "(teacher -> essaycheck; matched terms):"]
+    ordered = sorted(report[key],
                      key=lambda p: (p["essaycheck"] > p["teacher"], p["question_id"],
                                     p["point_id"], p["answer_id"]))
     for p in ordered:
@@ -305,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
         drafted = checker.with_rubrics(
             drafted_rubrics(curated, notes, checker.analyzer))  # one spaCy pipeline for both
         report = measure(rows, checker, drafted)
+        data = args.data.resolve()
+        report["data"] = str(data.relative_to(ROOT) if data.is_relative_to(ROOT) else data)
     except (MarkedFileError, EssaycheckError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
@@ -314,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         print(table(report))
         if args.disagreements:
             print(disagreement_lines(report))
+            print(disagreement_lines(report, "drafted_disagreements"))
     return 0
 
 

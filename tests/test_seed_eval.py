@@ -13,6 +13,7 @@ from .conftest import DATA, ROOT
 
 SCRIPT = ROOT / "scripts" / "seed_eval.py"
 SEED = DATA / "seed-marked.csv"
+DEV = DATA / "seed-dev.csv"
 STRONG = {
     "secret-speech-1956": (
         "Khrushchev wanted to distance the Communist Party from Stalin's crimes, which had "
@@ -67,6 +68,10 @@ def test_measure_agrees_fully_with_labels_equal_to_the_engine(seed_eval, checker
         assert entry["curated"]["pearson"] == pytest.approx(1.0)
         assert entry["drafted"]["pearson"] == pytest.approx(1.0)
     assert all(t["met"] for t in report["targets"])
+    # the same rubrics as "drafted": each point aligned with itself, the same point figures
+    assert all(a == {p.id: p.id for p in checker.rubric(q).points}
+               for q, a in report["alignments"].items())
+    assert report["drafted_pooled_point_level"] == pooled
     assert report["unknown_points"] == []
     rows[0].points["no-such-point"] = 2
     assert seed_eval.measure(rows, checker, checker)["unknown_points"] == [
@@ -116,18 +121,37 @@ def test_read_seed_keeps_partial_apart_and_names_a_bad_label(seed_eval, tmp_path
         seed_eval.read_seed(bad)
 
 
-def test_the_seed_set_is_whole_and_marked_by_its_stated_rule(seed_eval, checker):
+@pytest.mark.parametrize("path, least", [(SEED, 30), (DEV, 20)])
+def test_the_seed_sets_are_whole_and_marked_by_their_stated_rule(seed_eval, checker, path,
+                                                                  least):
     """Every answer labels every point of its question's rubric and none of the other's, and
-    its mark is the README's rule: the weighted credit (covered 1, partial 1/2), rounded down."""
-    rows = seed_eval.read_seed(SEED)
-    assert len(rows) >= 60 and len({r.answer_id for r in rows}) == len(rows)
+    its mark is the README's rule: the weighted credit (covered 1, partial 1/2), rounded down.
+    The development set (drafting's choices are made on it) shares no answer with the test."""
+    rows = seed_eval.read_seed(path)
+    assert len(rows) >= 2 * least and len({r.answer_id for r in rows}) == len(rows)
+    if path == DEV:
+        test = seed_eval.read_seed(SEED)
+        assert not {r.answer for r in rows} & {r.answer for r in test}
+        assert not {r.answer_id for r in rows} & {r.answer_id for r in test}
     for question_id in checker.question_ids:
         rubric = checker.rubric(question_id)
         mine = [r for r in rows if r.question_id == question_id]
-        assert len(mine) >= 30
+        assert len(mine) >= least
         weights = {p.id: p.weight for p in rubric.points}
         for row in mine:
             assert set(row.points) == set(weights), row.answer_id
             credit = sum(weights[p] * level / 2 for p, level in row.points.items())
             assert row.mark == math.floor(credit + 1e-9), row.answer_id
             assert 0 <= row.mark <= rubric.max_score
+
+
+def test_align_points_pairs_a_drafted_point_with_the_curated_one_it_words(seed_eval, checker,
+                                                                          analyzer):
+    from essaycheck.extract import draft_rubric
+
+    curated = checker.rubric("secret-speech-1956")
+    drafted = draft_rubric("d", curated.question, "His rivals Molotov and Malenkov were "
+                           "weakened. Relations with communist allies abroad were mended.",
+                           analyzer)
+    aligned = seed_eval.align_points(drafted, curated, analyzer)
+    assert list(aligned.values()) == ["weaken-rivals", "signal-to-allies"]
