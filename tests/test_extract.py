@@ -137,3 +137,57 @@ def test_drafting_keeps_a_wrong_sense_out(analyzer):
                          anticipation=NO_ANTICIPATION)
     # without the lexicon, a group holds only the model answer's own forms
     assert all(alt in model.lower() for g in plain.points[0].keywords for alt in g)
+
+
+def test_split_claims_keeps_a_list_of_items_in_one_claim(analyzer):
+    text = ("The relaxation of censorship allowed writers, artists, and intellectuals to "
+            "explore forbidden themes. Prices rose sharply, and the workers went on strike.")
+    assert split_claims(analyzer.analyse(text)) == [
+        "The relaxation of censorship allowed writers, artists, and intellectuals to explore "
+        "forbidden themes.",
+        "Prices rose sharply.", "The workers went on strike."]
+
+
+NOTES_TEXT = """Photosynthesis
+Leaves capture light energy from the sun and use it to turn carbon dioxide and water into sugar.
+Oxygen, the gas that animals breathe, is released as the waste of making food.
+Roots take up minerals such as nitrates from the soil.
+Practice question
+Plants use sunlight to make glucose from carbon dioxide and water.
+"""
+PLANT_MODEL = ("Plants use sunlight to make glucose from carbon dioxide and water. "
+               "They release oxygen as a by-product.")
+
+
+def test_draft_accepts_the_contexts_wording_of_a_claim(analyzer):
+    draft = draft_rubric("leaf", "What do plants do with light?", PLANT_MODEL, analyzer,
+                         context=[NOTES_TEXT])
+    sugar, oxygen = draft.points
+    assert sugar.accept == ("Leaves capture light energy from the sun and use it to turn "
+                            "carbon dioxide and water into sugar.",)
+    assert oxygen.accept == ("Oxygen, the gas that animals breathe, is released as the waste "
+                             "of making food.",)
+    accepted = {text for point in draft.points for text in point.accept}
+    # a heading, a sentence about neither claim, and the model answer's own sentence, which
+    # the notes repeat, are no wording of a claim
+    assert not accepted & {"Photosynthesis", "Practice question", PLANT_MODEL.split(". ")[0]
+                           + "."}
+    assert not any("nitrates" in text for text in accepted)
+    plain = draft_rubric("leaf", "What do plants do with light?", PLANT_MODEL, analyzer,
+                         context=[NOTES_TEXT], context_wordings=0)
+    assert all(not point.accept for point in plain.points)
+    assert parse_rubric(dump_rubric(draft), "round trip") == draft
+
+
+def test_an_answer_in_the_notes_words_earns_more_with_their_wording(analyzer, nlp):
+    from essaycheck import Checker
+
+    question = "What do plants do with light?"
+    answer = "The leaves capture energy from the sun and turn it into sugar."
+    marks = []
+    for wordings in (0, 2):
+        draft = draft_rubric("leaf", question, PLANT_MODEL, analyzer, context=[NOTES_TEXT],
+                             context_wordings=wordings)
+        marks.append(Checker([draft], nlp=nlp).fit().check("leaf", answer).points[0])
+    assert marks[1].confidence > marks[0].confidence
+    assert marks[1].status != "missed" and "sugar" in marks[1].matched_terms

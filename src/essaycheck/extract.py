@@ -22,6 +22,17 @@ MIN_CLAIM_CONTENT_WORDS = 3
 KEYWORDS_PER_POINT = 4
 #: the model answer's own forms of a keyword kept in its group (lemma and inflections)
 FORMS_PER_KEYWORD = 4
+#: per point, at most this many sentences of the context (``--context``, such as revision notes)
+#: that make its claim in other words become its ``accept`` wordings (chosen on
+#: tests/data/seed-dev.csv; ACCURACY.md, "Drafting closer to a curated rubric")
+CONTEXT_WORDINGS = 2
+#: least TF-IDF cosine between a claim and a context sentence for the sentence to word it
+CONTEXT_SIMILARITY = 0.3
+#: a context line with fewer distinct content words (the question's aside) is a heading, not a
+#: wording of a claim
+MIN_CONTEXT_WORDS = 4
+#: a context sentence this like one of the model answer's (TF-IDF cosine) repeats it
+REPEAT_SIMILARITY = 0.8
 
 
 @dataclass(frozen=True)
@@ -49,11 +60,12 @@ NO_ANTICIPATION = Anticipation(family=0, synonyms=0, context=0)
 
 
 def split_claims(analysis: Analysis) -> list[str]:
-    """The model answer as a list of claims: its sentences, split where one holds two claims."""
+    """The model answer as a list of claims: its sentences, split where one holds two claims
+    (never inside a list of items: "writers, artists, and intellectuals")."""
     claims: list[str] = []
     for start, end in analysis.sentences:
         sentence = analysis.text[analysis.starts[start]:analysis.ends[end - 1]].strip()
-        parts = [p.strip(" ,;") for p in _CLAIM_BREAKS.split(sentence)]
+        parts = _split_at_breaks(sentence)
         merged: list[str] = []
         for part in parts:
             if merged and (_content_words(part) < MIN_CLAIM_CONTENT_WORDS
@@ -63,6 +75,24 @@ def split_claims(analysis: Analysis) -> list[str]:
                 merged.append(part)
         claims.extend(_sentence_case(p) for p in merged if _content_words(p) >= 1)
     return claims
+
+
+def _split_at_breaks(sentence: str) -> list[str]:
+    """The sentence cut at each claim break, except a break that ends a list of short items
+    (the text before it holds a comma and ends in an item of at most two words: "allowed
+    writers, artists, and intellectuals")."""
+    parts: list[str] = []
+    begin = 0
+    for found in _CLAIM_BREAKS.finditer(sentence):
+        left = sentence[begin:found.start()]
+        items = left.split(",")
+        if found.group().startswith(",") and len(items) >= 2 \
+                and len(items[-1].split()) <= 2:
+            continue
+        parts.append(left.strip(" ,;"))
+        begin = found.end()
+    parts.append(sentence[begin:].strip(" ,;"))
+    return [p for p in parts if p]
 
 
 _BULLET = re.compile(r"^\s*(?:[-*•·–]|\d{1,2}[.)]|[a-z][.)])\s+")
@@ -110,14 +140,19 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
                  context: list[str] | tuple[str, ...] = (), max_score: float | None = None,
                  keywords_per_point: int = KEYWORDS_PER_POINT,
                  alternatives: list[str] | tuple[str, ...] = (),
-                 anticipation: Anticipation | None = None) -> Rubric:
+                 anticipation: Anticipation | None = None,
+                 context_wordings: int = CONTEXT_WORDINGS,
+                 context_similarity: float = CONTEXT_SIMILARITY) -> Rubric:
     """Draft a rubric: split the model answer into claims, and give each the words that
     distinguish it from the other claims and from the context (TF-IDF), plus a draft hint.
 
     ``alternatives`` are other acceptable model answers: each becomes an ``accept`` wording
     of the point it shares most words with (of the only point, for a one-point rubric).
     ``anticipation`` says which of the lexicon's alternatives each keyword group also holds
-    (default: :class:`Anticipation`'s defaults)."""
+    (default: :class:`Anticipation`'s defaults). Each point also accepts up to
+    ``context_wordings`` sentences of the context that make its claim in other words (TF-IDF
+    cosine >= ``context_similarity``; see ``_context_wordings``): students write what they
+    revised from, so the notes' wording of a point is the wording they use."""
     problems = []
     if not ID_PATTERN.match(rubric_id or ""):
         problems.append(RubricProblem("extract", "id", f"{rubric_id!r} is not a valid id",
@@ -170,6 +205,11 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
             id=point_id, text=claim, keywords=tuple(groups),
             hint=f"Make this point in your own words. Model: {claim}"))
     accepted: list[list[str]] = [[] for _ in points]
+    if context_wordings and context:
+        for i, texts in enumerate(_context_wordings(
+                claims, model_answer, context, analyzer, question_words, context_wordings,
+                context_similarity)):
+            accepted[i].extend(t for t in texts if t not in accepted[i])
     for other in alternatives:
         other = " ".join(other.split())
         if not other or other == " ".join(model_answer.split()) or not points:
@@ -190,6 +230,51 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
               "claims, add keyword alternatives students use, and set max_score.",
     ).to_dict()
     return validate_rubric(data, f"draft of {rubric_id}")
+
+
+def _context_wordings(claims: list[str], model_answer: str, context: list[str] | tuple[str, ...],
+                      analyzer: Analyzer, question_words: set[str], per_claim: int,
+                      least: float) -> list[list[str]]:
+    """Per claim, the context's sentences that make it in other words (what students who
+    revised from the notes will write): each sentence of the context, line by line, goes to the
+    claim its words are most like (TF-IDF cosine over content lemmas, the question's left
+    out), if at least ``least``; each claim keeps its ``per_claim`` most alike. Left out: lines
+    of fewer than ``MIN_CONTEXT_WORDS`` such words (headings) and sentences that repeat the
+    model answer's own (cosine >= ``REPEAT_SIMILARITY``)."""
+    def words(doc: Analysis, start: int, end: int) -> list[str]:
+        return [w for w in _lemmas(doc, start, end) if w not in question_words]
+
+    claim_words = [words(doc, 0, len(doc)) for doc in map(analyzer.analyse, claims)]
+    model_words = [words(doc, a, b) for line in _lines(model_answer)
+                   for doc in [analyzer.analyse(line)] for a, b in doc.sentences]
+    units: list[tuple[str, list[str]]] = []
+    for text in context:
+        for line in _lines(text):
+            doc = analyzer.analyse(line)
+            for a, b in doc.sentences:
+                found = words(doc, a, b)
+                if len(set(found)) >= MIN_CONTEXT_WORDS:
+                    units.append((" ".join(doc.text[doc.starts[a]:doc.ends[b - 1]].split()),
+                                  found))
+    out: list[list[str]] = [[] for _ in claims]
+    if not units or not any(claim_words):
+        return out
+    vectorizer = TfidfVectorizer(analyzer=lambda w: w, sublinear_tf=True)
+    vectorizer.fit([w for w in claim_words + [u for _, u in units] if w])
+    unit_matrix = vectorizer.transform([u for _, u in units])
+    similarity = (vectorizer.transform(claim_words) @ unit_matrix.T).toarray()
+    repeats = (vectorizer.transform(model_words) @ unit_matrix.T).toarray().max(axis=0) \
+        >= REPEAT_SIMILARITY if model_words else [False] * len(units)
+    candidates: list[list[tuple[float, int]]] = [[] for _ in claims]
+    for j in range(len(units)):
+        i = int(similarity[:, j].argmax())
+        if not repeats[j] and similarity[i, j] >= least:
+            candidates[i].append((-float(similarity[i, j]), j))
+    for i, ranked in enumerate(candidates):
+        for _, j in sorted(ranked)[:per_claim]:
+            if units[j][0] not in out[i]:
+                out[i].append(units[j][0])
+    return out
 
 
 def _lemmas(doc: Analysis, start: int, end: int | None) -> list[str]:
