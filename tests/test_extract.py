@@ -191,3 +191,51 @@ def test_an_answer_in_the_notes_words_earns_more_with_their_wording(analyzer, nl
         marks.append(Checker([draft], nlp=nlp).fit().check("leaf", answer).points[0])
     assert marks[1].confidence > marks[0].confidence
     assert marks[1].status != "missed" and "sugar" in marks[1].matched_terms
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("How significant was the 'thaw' in transforming Soviet society?", True),
+    ("To what extent do antibiotics in farming harm human health?", True),
+    ("Evaluate the use of pesticides on farms.", True),
+    ("how far was the speech a turning point?", True),
+    ("Explain why Khrushchev delivered the Secret Speech in 1956.", False),
+    ("How does a vaccine protect the body?", False),
+    ("Jack measured how far the boat sank. Identify the standard.", False),
+])
+def test_asks_for_judgement_reads_the_questions_command(question, asks):
+    from essaycheck.extract import asks_for_judgement
+
+    assert asks_for_judgement(question) is asks
+
+
+BIOLOGY_MODEL = ("Antibiotics given to farm animals prevent disease and let them grow faster. "
+                 "However, bacteria exposed to them evolve resistance, which spreads to humans. "
+                 "Overall the harm to human health outweighs the gain in meat production.")
+
+
+def test_an_evaluative_question_gets_a_judgement_point(analyzer, nlp):
+    from essaycheck import Checker
+    from essaycheck.extract import JUDGEMENT_KEYWORDS, JUDGEMENT_WEIGHT
+
+    question = "To what extent do antibiotics in farming harm human health?"
+    draft = draft_rubric("farm", question, BIOLOGY_MODEL, analyzer, max_score=4)
+    judgement = draft.points[-1]
+    assert judgement.id == "overall-judgement" and judgement.weight == JUDGEMENT_WEIGHT
+    assert judgement.keywords == JUDGEMENT_KEYWORDS
+    # the model answer's last claim, its own judgement, is a wording of the point
+    assert judgement.accept == (
+        "Overall the harm to human health outweighs the gain in meat production.",)
+    assert parse_rubric(dump_rubric(draft), "round trip") == draft
+    checker = Checker([draft], nlp=nlp).fit()
+    assert checker.check("farm", BIOLOGY_MODEL).score == draft.max_score
+    weighed = checker.check("farm", "Resistant bacteria spread to people. Overall antibiotics "
+                            "do more harm than good, but they do keep animals healthy.")
+    one_sided = checker.check("farm", "Resistant bacteria spread to people.")
+    assert weighed.points[-1].status == "covered"
+    assert one_sided.points[-1].status == "missed"
+    # a question that asks for no judgement, or a weight of 0: no such point
+    explain = draft_rubric("farm", "Explain how resistance spreads.", BIOLOGY_MODEL, analyzer)
+    off = draft_rubric("farm", question, BIOLOGY_MODEL, analyzer, judgement_weight=0)
+    for other in (explain, off):
+        assert "overall-judgement" not in {p.id for p in other.points}
+        assert len(other.points) == len(draft.points) - 1

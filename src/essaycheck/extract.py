@@ -35,6 +35,26 @@ MIN_CONTEXT_WORDS = 4
 REPEAT_SIMILARITY = 0.8
 
 
+_EVALUATIVE = re.compile(
+    r"^(?:how (?:significant|far|important|successful|effective)|to what extent|assess|"
+    r"evaluate)\b", re.IGNORECASE)
+#: weight of the judgement point drafted for an evaluative question (0: none); chosen on
+#: tests/data/seed-dev.csv, where weights 1 to 2 did as well (ACCURACY.md)
+JUDGEMENT_WEIGHT = 1.0
+#: the judgement point: its text, hint and keyword groups (a conclusion's words, and the words
+#: that weigh one side against the other), the same for every subject
+JUDGEMENT_TEXT = ("Judgement: an overall answer to the question, reasoned and weighing the "
+                  "evidence on both sides.")
+JUDGEMENT_HINT = ("End with a reasoned overall judgement: how far, and why, weighing what "
+                  "supports it against what limits it.")
+JUDGEMENT_KEYWORDS = (
+    ("overall", "conclusion", "conclude", "ultimately", "balance", "extent", "judgement",
+     "judgment", "therefore", "thus", "so"),
+    ("but", "however", "although", "though", "whereas", "nevertheless", "yet", "limited",
+     "partly", "partial", "only"),
+)
+
+
 @dataclass(frozen=True)
 class Anticipation:
     """Which words a student might write instead of a keyword go into its drafted group, from
@@ -142,7 +162,8 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
                  alternatives: list[str] | tuple[str, ...] = (),
                  anticipation: Anticipation | None = None,
                  context_wordings: int = CONTEXT_WORDINGS,
-                 context_similarity: float = CONTEXT_SIMILARITY) -> Rubric:
+                 context_similarity: float = CONTEXT_SIMILARITY,
+                 judgement_weight: float = JUDGEMENT_WEIGHT) -> Rubric:
     """Draft a rubric: split the model answer into claims, and give each the words that
     distinguish it from the other claims and from the context (TF-IDF), plus a draft hint.
 
@@ -152,7 +173,10 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
     (default: :class:`Anticipation`'s defaults). Each point also accepts up to
     ``context_wordings`` sentences of the context that make its claim in other words (TF-IDF
     cosine >= ``context_similarity``; see ``_context_wordings``): students write what they
-    revised from, so the notes' wording of a point is the wording they use."""
+    revised from, so the notes' wording of a point is the wording they use. A question that
+    asks for a judgement (:func:`asks_for_judgement`) gets one more point, of
+    ``judgement_weight``, for the overall answer to it, in words that serve any subject and
+    with the model answer's last claim as a wording (0: no such point)."""
     problems = []
     if not ID_PATTERN.match(rubric_id or ""):
         problems.append(RubricProblem("extract", "id", f"{rubric_id!r} is not a valid id",
@@ -204,7 +228,18 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
         points.append(Point(
             id=point_id, text=claim, keywords=tuple(groups),
             hint=f"Make this point in your own words. Model: {claim}"))
+    judgement = bool(judgement_weight and points and asks_for_judgement(question))
+    if judgement:
+        # an evaluative question ("How significant ...", "To what extent ...") is marked, in
+        # any subject, for the overall answer to it as well as for the evidence
+        points.append(Point(id=_unique_id("overall-judgement", used_ids), text=JUDGEMENT_TEXT,
+                            keywords=JUDGEMENT_KEYWORDS, weight=judgement_weight,
+                            hint=JUDGEMENT_HINT))
     accepted: list[list[str]] = [[] for _ in points]
+    if judgement:
+        # the model answer's own judgement is its last claim: a wording of the point, so that
+        # the model answer earns it
+        accepted[-1].append(claims[-1])
     if context_wordings and context:
         for i, texts in enumerate(_context_wordings(
                 claims, model_answer, context, analyzer, question_words, context_wordings,
@@ -216,7 +251,7 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
             continue
         other_words = set(_lemmas(analyzer.analyse(other), 0, None))
         overlap = [len(other_words & set(words)) / (len(set(words)) or 1) for words in documents]
-        target = max(range(len(points)), key=lambda i: (overlap[i], -i))
+        target = max(range(len(documents)), key=lambda i: (overlap[i], -i))
         if other not in accepted[target] and other != points[target].text:
             accepted[target].append(other)
     points = [Point(id=p.id, text=p.text, keywords=p.keywords, weight=p.weight, hint=p.hint,
@@ -275,6 +310,13 @@ def _context_wordings(claims: list[str], model_answer: str, context: list[str] |
             if units[j][0] not in out[i]:
                 out[i].append(units[j][0])
     return out
+
+
+def asks_for_judgement(question: str) -> bool:
+    """Whether the question asks for an overall judgement: it opens with "How significant",
+    "How far", "How important", "How successful", "How effective", "To what extent", "Assess"
+    or "Evaluate"."""
+    return bool(_EVALUATIVE.match(question.strip()))
 
 
 def _lemmas(doc: Analysis, start: int, end: int | None) -> list[str]:
