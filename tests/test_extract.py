@@ -139,15 +139,6 @@ def test_drafting_keeps_a_wrong_sense_out(analyzer):
     assert all(alt in model.lower() for g in plain.points[0].keywords for alt in g)
 
 
-def test_split_claims_keeps_a_list_of_items_in_one_claim(analyzer):
-    text = ("The relaxation of censorship allowed writers, artists, and intellectuals to "
-            "explore forbidden themes. Prices rose sharply, and the workers went on strike.")
-    assert split_claims(analyzer.analyse(text)) == [
-        "The relaxation of censorship allowed writers, artists, and intellectuals to explore "
-        "forbidden themes.",
-        "Prices rose sharply.", "The workers went on strike."]
-
-
 NOTES_TEXT = """Photosynthesis
 Leaves capture light energy from the sun and use it to turn carbon dioxide and water into sugar.
 Oxygen, the gas that animals breathe, is released as the waste of making food.

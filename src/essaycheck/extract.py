@@ -80,12 +80,11 @@ NO_ANTICIPATION = Anticipation(family=0, synonyms=0, context=0)
 
 
 def split_claims(analysis: Analysis) -> list[str]:
-    """The model answer as a list of claims: its sentences, split where one holds two claims
-    (never inside a list of items: "writers, artists, and intellectuals")."""
+    """The model answer as a list of claims: its sentences, split where one holds two claims."""
     claims: list[str] = []
     for start, end in analysis.sentences:
         sentence = analysis.text[analysis.starts[start]:analysis.ends[end - 1]].strip()
-        parts = _split_at_breaks(sentence)
+        parts = [p.strip(" ,;") for p in _CLAIM_BREAKS.split(sentence)]
         merged: list[str] = []
         for part in parts:
             if merged and (_content_words(part) < MIN_CLAIM_CONTENT_WORDS
@@ -95,24 +94,6 @@ def split_claims(analysis: Analysis) -> list[str]:
                 merged.append(part)
         claims.extend(_sentence_case(p) for p in merged if _content_words(p) >= 1)
     return claims
-
-
-def _split_at_breaks(sentence: str) -> list[str]:
-    """The sentence cut at each claim break, except a break that ends a list of short items
-    (the text before it holds a comma and ends in an item of at most two words: "allowed
-    writers, artists, and intellectuals")."""
-    parts: list[str] = []
-    begin = 0
-    for found in _CLAIM_BREAKS.finditer(sentence):
-        left = sentence[begin:found.start()]
-        items = left.split(",")
-        if found.group().startswith(",") and len(items) >= 2 \
-                and len(items[-1].split()) <= 2:
-            continue
-        parts.append(left.strip(" ,;"))
-        begin = found.end()
-    parts.append(sentence[begin:].strip(" ,;"))
-    return [p for p in parts if p]
 
 
 _BULLET = re.compile(r"^\s*(?:[-*•·–]|\d{1,2}[.)]|[a-z][.)])\s+")
