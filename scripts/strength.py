@@ -23,12 +23,10 @@ from essaycheck.analysis import Analyzer, clean_answer
 from essaycheck.checker import Checker
 from essaycheck.errors import EssaycheckError
 from essaycheck.evaluation import pearson, roc_auc
+from essaycheck.feedback import question_reproduced, repeats_question
 from essaycheck.matching import DEFAULT_THRESHOLDS, STRENGTH_WEIGHTS, MatchSettings
 
 STEP = 0.05
-#: the share of question words from which an answer "mostly repeats the question"
-#: (``feedback.build_result``)
-REPEATS_QUESTION = 0.7
 COVERED, PARTIAL = DEFAULT_THRESHOLDS  # the strength thresholds a rubric decides with by default
 FEATURES = tuple(name for name, _ in STRENGTH_WEIGHTS)  # coverage, recall, char_recall
 #: More features per instance: ``(matcher, rubric, analysis, analyzer, cache)`` -> per point,
@@ -53,8 +51,8 @@ class Collected:
     bag_points: np.ndarray  # bag -> number of points of its rubric
     bag_start: np.ndarray  # first instance of each bag (instances are grouped by bag)
     extra: dict[str, np.ndarray] = field(default_factory=dict)  # extra_features
-    #: per row, whether the answer mostly repeats the question (``feedback.build_result``'s
-    #: share of question words >= ``REPEATS_QUESTION``): its mark is 0 unless a point is covered
+    #: per row, whether the answer mostly repeats the question (``feedback.repeats_question``):
+    #: its mark is 0 unless a point is covered
     repeats: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     max_score: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per row, its rubric's
 
@@ -97,8 +95,9 @@ def collect(data_dir: Path, name: str, nlp, settings: MatchSettings | None = Non
             more = extra_features(matcher, rubric, analysis, analyzer, forms_cache)
         max_score[i] = rubric.max_score
         # spelled as Checker reads them, so a misspelt copy of the question is one too
-        repeats[i] = matcher.question_overlap(
-            map(matcher.spell, compress(analysis.lemmas, analysis.content))) >= REPEATS_QUESTION
+        words = list(map(matcher.spell, compress(analysis.lemmas, analysis.content)))
+        repeats[i] = repeats_question(matcher.question_overlap(words),
+                                      question_reproduced(words, matcher.question_words))
         for p, point_rows in enumerate(matcher.evidence(analysis)):
             bag_start.append(len(evidence))
             if not point_rows:  # no words at all: one instance with no evidence

@@ -108,6 +108,15 @@ def test_copying_the_question_earns_nothing(checker):
     assert misspelt.score == 0
 
 
+def test_a_short_answer_in_the_questions_words_is_not_a_copy(checker):
+    # every content word is the question's, but it reproduces only part of the question: it
+    # is marked on its evidence, with no warning (science answers name the question's words)
+    result = checker.check(SPEECH, "Khrushchev delivered the speech.")
+    assert not any("repeats the question" in w for w in result.warnings)
+    copied = checker.check(SPEECH, "Khrushchev delivered the Secret Speech in 1956, explain why.")
+    assert any("repeats the question" in w for w in copied.warnings)
+
+
 def test_misspellings_are_tolerated(checker):
     result = checker.check(SPEECH, "Kruschev gave the secrit speach to weakin his rivels like "
                                    "Molotov, who were linked to the purjes, and to strengthen "

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from .analysis import Analysis, Analyzer, build_pipeline, clean_answer, count_words
 from .errors import EssaycheckError, UnknownQuestionError, check_is_fitted
-from .feedback import build_result
+from .feedback import build_result, question_reproduced
 from .matching import MatchSettings, PointMatcher
 from .results import CheckResult
 from .rubric import Rubric
@@ -143,7 +143,7 @@ class Checker:
         matcher = self.matchers_[rubric.id]
         matches = matcher.match(analysis)
         # spelled as the matcher reads them, so a misspelt copy of the question is one too
-        overlap = matcher.question_overlap(
-            map(matcher.spell, compress(analysis.lemmas, analysis.content)))
-        return build_result(rubric, matches, analysis, overlap, count_words(answer),
-                            matcher.thresholds)
+        words = list(map(matcher.spell, compress(analysis.lemmas, analysis.content)))
+        return build_result(rubric, matches, analysis, matcher.question_overlap(words),
+                            count_words(answer), matcher.thresholds,
+                            question_reproduced(words, matcher.question_words))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from .analysis import Analysis
 from .matching import DEFAULT_THRESHOLDS, PointMatch
@@ -13,6 +13,14 @@ from .rubric import Point, Rubric
 CREDIT = {COVERED: 1.0, PARTIAL: 0.5, MISSED: 0.0}
 #: decimals a mark keeps: a tenth of a one-mark question would throw evidence away again
 MARK_DECIMALS = 2
+#: An answer "mostly repeats the question" when at least this share of its content words are
+#: the question's own (spelled as the matcher reads them, so a misspelt copy is one too) ...
+REPEAT_SHARE = 0.8
+#: ... and it reproduces at least this share of the question's distinct content words: a
+#: copy, not a short answer in the question's terms (science questions name the answer's
+#: words: "They all threw the ball at the line"). Both chosen out of fold by
+#: scripts/mark_ablation.py (ACCURACY.md, "The mark and the question's words").
+REPEAT_REPRODUCES = 0.8
 
 
 def derive_hint(point: Point) -> str:
@@ -45,6 +53,20 @@ def point_credit(confidence: float, covered: float, partial: float,
     return min(value, CREDIT[PARTIAL]) if listed else value
 
 
+def question_reproduced(words: Iterable[str], question_words: Collection[str]) -> float:
+    """The share of the question's distinct content words that an answer's content words
+    (``words``) use (0 for a question without any)."""
+    return len(set(question_words).intersection(words)) / len(question_words) \
+        if question_words else 0.0
+
+
+def repeats_question(overlap: float, reproduced: float) -> bool:
+    """Whether an answer mostly repeats the question: at least ``REPEAT_SHARE`` of its content
+    words are the question's (``overlap``) and it uses at least ``REPEAT_REPRODUCES`` of the
+    question's distinct content words (``reproduced``, :func:`question_reproduced`)."""
+    return overlap >= REPEAT_SHARE and reproduced >= REPEAT_REPRODUCES
+
+
 def mark(rubric: Rubric, statuses: list[str], credits: Sequence[float] | None = None
          ) -> float:
     """The mark for these points: by the rubric's bands if it has them (counting statuses),
@@ -70,9 +92,12 @@ def mark(rubric: Rubric, statuses: list[str], credits: Sequence[float] | None = 
 
 def build_result(rubric: Rubric, matches: list[PointMatch], analysis: Analysis,
                  question_overlap: float, word_count: int,
-                 thresholds: tuple[float, float] = DEFAULT_THRESHOLDS) -> CheckResult:
+                 thresholds: tuple[float, float] = DEFAULT_THRESHOLDS,
+                 question_reproduced: float = 1.0) -> CheckResult:
     """Assemble the ``CheckResult`` for one answer from its point matches, marked from their
-    confidences under the matcher's ``thresholds`` (covered, partial)."""
+    confidences under the matcher's ``thresholds`` (covered, partial). ``question_overlap``
+    and ``question_reproduced`` say how far the answer repeats the question
+    (:func:`repeats_question`): if it does and covers no point, it earns nothing."""
     points = []
     for point, match in zip(rubric.points, matches, strict=True):
         evidence = tuple(Span(a, b, analysis.text[a:b]) for a, b in match.sentence_spans)
@@ -91,13 +116,14 @@ def build_result(rubric: Rubric, matches: list[PointMatch], analysis: Analysis,
             confidence=match.strength, weight=point.weight, matched_terms=match.matched_terms,
             evidence=evidence, hint=hint, note=note))
     statuses = [m.status for m in matches]
-    repeats_question = question_overlap >= 0.7 and statuses.count(COVERED) == 0
+    repeats = (repeats_question(question_overlap, question_reproduced)
+               and statuses.count(COVERED) == 0)
     # copying the question earns nothing, however much of the points' wording it shares
-    credits = [0.0 if repeats_question else point_credit(m.strength, *thresholds, m.listed)
+    credits = [0.0 if repeats else point_credit(m.strength, *thresholds, m.listed)
                for m in matches]
     score = mark(rubric, statuses, credits)
     warnings = []
-    if repeats_question:
+    if repeats:
         warnings.append("Your answer mostly repeats the question: answer it in your own words.")
     if any(m.listed for m in matches if m.status != MISSED):
         warnings.append("Parts of your answer are lists of key words: full credit needs "
@@ -107,6 +133,9 @@ def build_result(rubric: Rubric, matches: list[PointMatch], analysis: Analysis,
     if partial:
         summary += f", {partial} partly"
     summary += f": {score:g} out of {rubric.max_score:g}"
+    if repeats and partial:
+        # the points partly made earn nothing here: say why, so the sentence fits the mark
+        summary += ", as the answer mostly repeats the question"
     if rubric.mark_shift:
         summary += (f", with {rubric.mark_shift * rubric.max_score:+.1f} from your teacher's "
                     "calibration of how this question is marked")
