@@ -17,6 +17,9 @@ scaled by the words added rather than zeroed. 5-fold GroupKFold by question over
 sets pooled (``strength.folds``): each fold's answers are marked with the variant that did
 best on the other folds' questions (mean of SciEntsBank's and Beetle's AUC of the mark and
 SAF's r of the mark, as ``fit_strength.py`` chooses its weights on the continuous score).
+Last, the same out-of-fold choice among floors for a covered point graded up to the strength
+the model answer itself reaches on the point (measured, not shipped: a covered point earns its
+full weight).
 
     python scripts/mark_ablation.py            # about a minute on 2 cores
     python scripts/mark_ablation.py --json
@@ -57,6 +60,8 @@ class Variant:
     #: a point just covered earns this share of its weight, rising to all of it at strength 1
     #: (1: a covered point earns its full weight; 2/3: as the continuous score)
     covered_floor: float = 1.0
+    #: ... all of it from the strength the model answer itself reaches on the point, not 1
+    full_at_model: bool = False
     decimals: int | None = 2  # None: unrounded
 
     def label(self) -> str:
@@ -75,7 +80,8 @@ class Variant:
         if not self.list_half:
             parts.append("no list cap at half")
         if self.covered_floor < 1:
-            parts.append(f"covered graded from {self.covered_floor:.2f}")
+            parts.append(f"covered graded from {self.covered_floor:.2f}"
+                         + (" to the model answer's strength" if self.full_at_model else ""))
         if self.decimals is None:
             parts.append("unrounded")
         return "; ".join(parts)
@@ -107,6 +113,21 @@ def per_row(c: strength.Collected, key: str) -> np.ndarray:
     return out
 
 
+def with_model_strengths(c: strength.Collected, checker) -> strength.Collected:
+    """``c`` with every instance's ``extra["model_strength"]``: the strength the rubric's model
+    answer reaches on the instance's point (what "full at the model answer" grades up to)."""
+    own = {rid: [m.strength for m in checker.matcher(rid).match(
+        checker.analyzer.analyse(checker.rubric(rid).model_answer))]
+        for rid in checker.question_ids}
+    point = np.zeros(len(c.bag_row), int)  # bag -> its point's index in the rubric
+    for b in range(1, len(c.bag_row)):
+        point[b] = point[b - 1] + 1 if c.bag_row[b] == c.bag_row[b - 1] else 0
+    per_bag = np.array([own[c.rows[r]["rid"]][k]
+                        for r, k in zip(c.bag_row.tolist(), point.tolist(), strict=True)])
+    c.extra["model_strength"] = per_bag[c.bag] if len(per_bag) else np.zeros(0)
+    return c
+
+
 def marks(c: strength.Collected, v: Variant, weights=None) -> np.ndarray:
     """Every answer's mark (a share of max_score) under variant ``v``: ``strength.answer_marks``
     with each step switchable."""
@@ -124,7 +145,9 @@ def marks(c: strength.Collected, v: Variant, weights=None) -> np.ndarray:
     credit = _fine_credits(confidence, listed if v.list_half else np.zeros_like(listed),
                            covered, partial)
     if v.covered_floor < 1:
-        above = np.clip((confidence - covered) / (1 - covered), 0.0, 1.0)
+        top = np.maximum(c.extra["model_strength"][c.bag_start], covered + 1e-6) \
+            if v.full_at_model else 1.0
+        above = np.clip((confidence - covered) / (top - covered), 0.0, 1.0)
         credit = np.where(credit == 1.0, v.covered_floor + (1 - v.covered_floor) * above,
                           credit)
     covered_any = np.bincount(c.bag_row, best >= covered, minlength=len(c.rows)) > 0
@@ -186,13 +209,32 @@ RULES = ([Variant(share=t, extra=None, reproduced=None) for t in (0.7, 0.8, 0.9,
             for r in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)])
 
 
+def chosen_out_of_fold(sets, candidates, fold, cache) -> tuple[dict, list[str]]:
+    """Each fold's marks under the candidate that did best on the other folds' questions."""
+    combined = {n: np.zeros(len(c.rows)) for n, c in sets.items()}
+    chosen = []
+    for k in range(int(max(f.max() for f in fold.values())) + 1):
+        train = {n: fold[n] != k for n in sets}
+        best = max(candidates, key=lambda v: criterion(sets, v, train, cache))
+        chosen.append(best.label())
+        for n in sets:
+            combined[n][fold[n] == k] = cache[(n, best)][fold[n] == k]
+    return combined, chosen
+
+
+#: a covered point's credit at the threshold, tried with full credit at the model answer's
+#: strength (1: the shipped full weight)
+FLOORS = (1.0, 0.95, 0.9, 5 / 6, 2 / 3)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     nlp = build_pipeline()
-    sets = {name: strength.collect(args.data, name, nlp, extra_features=_question_words)[0]
+    sets = {name: with_model_strengths(*strength.collect(args.data, name, nlp,
+                                                         extra_features=_question_words))
             for name in DATASETS}
     report: dict = {"rows": {}}
     lines = ["| the mark (SciEntsBank, Beetle: AUC of the mark / accuracy of the mark, OOF "
@@ -216,6 +258,9 @@ def main(argv: list[str] | None = None) -> int:
              "no repeat rule, no list cap, unrounded, covered graded from 2/3 (the continuous "
              "score, but a listed point's credit capped below 2/3, not at half)":
                  Variant(share=None, list_half=False, decimals=None, covered_floor=2 / 3)}
+    fixed.update({f"shipped, a covered point graded from {floor:.2f} of its weight up to all "
+                  "of it at the model answer's own strength (not shipped)":
+                  Variant(covered_floor=floor, full_at_model=True) for floor in FLOORS[1:]})
     for label, v in fixed.items():
         figs = report_of(sets, {n: marks(c, v) for n, c in sets.items()})
         report["rows"][label] = {"variant": v.label(), "figures": figs}
@@ -223,18 +268,16 @@ def main(argv: list[str] | None = None) -> int:
         print(lines[-1], file=sys.stderr)
     fold = strength.folds(sets)
     cache: dict = {}
-    combined = {n: np.zeros(len(c.rows)) for n, c in sets.items()}
-    chosen = []
-    for k in range(int(max(f.max() for f in fold.values())) + 1):
-        train = {n: fold[n] != k for n in sets}
-        best = max(RULES, key=lambda v: criterion(sets, v, train, cache))
-        chosen.append(best.label())
-        for n in sets:
-            combined[n][fold[n] == k] = cache[(n, best)][fold[n] == k]
+    combined, chosen = chosen_out_of_fold(sets, RULES, fold, cache)
     figs = report_of(sets, combined)
     label = "repeat rule chosen out of fold"
     report["rows"][label] = {"chosen": chosen, "figures": figs}
     lines.append(row_text(label, figs))
+    floors, floor_chosen = chosen_out_of_fold(
+        sets, [Variant(covered_floor=f, full_at_model=True) for f in FLOORS], fold, cache)
+    label = "the covered floor (to the model answer's strength) chosen out of fold (not shipped)"
+    report["rows"][label] = {"chosen": floor_chosen, "figures": report_of(sets, floors)}
+    lines.append(row_text(label, report["rows"][label]["figures"]))
     everywhere = {n: np.ones(len(c.rows), bool) for n, c in sets.items()}
     ranked = sorted(RULES, key=lambda v: -criterion(sets, v, everywhere, cache))
     report["in_sample_ranking"] = [(v.label(), criterion(sets, v, everywhere, cache))
@@ -249,7 +292,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report, indent=2, default=str))
     else:
         print("\n".join(lines))
-        print("\nchosen per fold: " + "; ".join(chosen))
+        print("\nthe rule chosen per fold:\n" + "\n".join(f"  {c}" for c in chosen))
+        print("the covered floor chosen per fold:\n"
+              + "\n".join(f"  {c}" for c in floor_chosen))
         print("\nin sample, best rules: ")
         for text, value in report["in_sample_ranking"][:8]:
             print(f"  {value:.4f}  {text}")

@@ -33,6 +33,7 @@ def test_mark_ablation_marks_as_the_checker_does(tmp_path, nlp, script):
     for name in ("scientsbank", "beetle", "saf"):
         c, checker = strength.collect(tmp_path, name, nlp,
                                       extra_features=ablation._question_words)
+        ablation.with_model_strengths(c, checker)
         _, marks = evalsets.essaycheck_scores(checker, c.rows)
         shipped = ablation.marks(c, ablation.Variant())
         assert np.abs(shipped - marks).max() <= 0.01 + 1e-9
@@ -43,6 +44,9 @@ def test_mark_ablation_marks_as_the_checker_does(tmp_path, nlp, script):
         free = ablation.marks(c, ablation.Variant(share=None))
         assert (free >= shipped - 1e-12).all()
         assert np.array_equal(free[~copies], shipped[~copies])
+        # a covered point graded up to the model answer's own strength: never above the mark
+        graded = ablation.marks(c, ablation.Variant(covered_floor=0.9, full_at_model=True))
+        assert (graded <= shipped + 1e-12).all()
 
 
 def test_mark_ablation_prints_its_table(tmp_path, capsys, script):
@@ -51,4 +55,4 @@ def test_mark_ablation_prints_its_table(tmp_path, capsys, script):
     assert script("mark_ablation").main(["--data", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "| shipped now |" in out and "| repeat rule chosen out of fold |" in out
-    assert "chosen per fold:" in out
+    assert "the rule chosen per fold:" in out and "the covered floor chosen per fold:" in out
