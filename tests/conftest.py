@@ -1,7 +1,13 @@
-"""Shared fixtures: one fitted Checker per test session (the spaCy pipeline is heavy)."""
+"""Shared fixtures: one fitted Checker per test session (the spaCy pipeline is heavy), one
+headless Chromium for the browser tests, a waitress server that stops at once, and one-off
+rubrics."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +18,9 @@ from essaycheck.analysis import Analyzer, build_pipeline
 ROOT = Path(__file__).resolve().parent.parent
 RUBRIC_DIR = ROOT / "rubric"
 DATA = Path(__file__).resolve().parent / "data"
+CHROMIUM = os.environ.get("ESSAYCHECK_CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="session")
@@ -70,3 +79,57 @@ def make_rubric():
         return validate_rubric({**PLANTS, **fields}, source)
 
     return make
+
+
+@contextlib.contextmanager
+def serve(app, threads: int = 4) -> Iterator[str]:
+    """The app served by waitress on a free port of 127.0.0.1 while the block runs: yields its
+    URL. On leaving, the loop thread itself closes the listening socket and every connection
+    still open (a browser keeps its connections alive), so the loop ends at once; closing the
+    server from outside leaves those connections in the loop, which then runs on until a
+    timeout."""
+    import waitress
+    from waitress import wasyncore
+
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        thread.join(5)
+        server.task_dispatcher.shutdown()
+        assert not thread.is_alive(), "the server's loop did not stop"
+
+
+def require_chromium() -> None:
+    """Skip (or, with CI=true, fail) when Debian's Chromium is not there."""
+    if Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK):
+        return
+    reason = (f"Chromium not found at {CHROMIUM}: install Debian's chromium "
+              "(apt-get install chromium) to run the browser test")
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason + " (CI=true: the browser test may not be skipped)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for every browser test of the session (Debian's, driven by
+    Playwright: no browser download)."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def browser(chromium):
+    """The shared Chromium; the contexts (pages) a test opens are closed after it."""
+    yield chromium
+    for context in chromium.contexts:
+        context.close()

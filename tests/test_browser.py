@@ -10,22 +10,17 @@ CI=true it fails instead.
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
 
 from essaycheck.web import create_app
 
-from .conftest import ROOT
+from .conftest import ROOT, serve
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("ESSAYCHECK_CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = ROOT / "test-artifacts"
 QID = "secret-speech-1956"
 ANSWER = ("Khrushchev wanted to weaken his rivals like Molotov and Malenkov, who were linked to "
@@ -35,40 +30,11 @@ ANSWER = ("Khrushchev wanted to weaken his rivals like Molotov and Malenkov, who
 BLOCKING_IMPACTS = {"serious", "critical"}
 
 
-def require_chromium() -> None:
-    if Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK):
-        return
-    reason = (f"Chromium not found at {CHROMIUM}: install Debian's chromium "
-              "(apt-get install chromium) to run the browser test")
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason + " (CI=true: the browser test may not be skipped)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def server(checker):
     """The real app, CSRF on, served by waitress on a free port of 127.0.0.1."""
-    import waitress
-
-    app = create_app(checker=checker)
-    srv = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.effective_port}"
-    srv.close()
-    srv.task_dispatcher.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
+    with serve(create_app(checker=checker)) as url:
+        yield url
 
 
 @pytest.fixture

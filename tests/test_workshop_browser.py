@@ -12,23 +12,14 @@ tests/test_browser.py does (no download, no network). Screenshots go to test-art
 from __future__ import annotations
 
 import shutil
-import threading
 
 import pytest
 
 from essaycheck.loader import load_directory
 from essaycheck.workshop_web import create_workshop_app
 
-from .conftest import RUBRIC_DIR
-from .test_browser import (
-    ARTIFACTS,
-    CHROMIUM,
-    LAUNCH_ARGS,
-    active_id,
-    assert_no_serious_axe_violations,
-    require_chromium,
-    screenshot,
-)
+from .conftest import RUBRIC_DIR, serve
+from .test_browser import ARTIFACTS, active_id, assert_no_serious_axe_violations, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -50,22 +41,6 @@ STUDENT_ANSWER = ("Chlorophyll soaks up light in the chloroplasts. Carbon dioxid
                   "react to make glucose, which is stored as starch.")
 
 
-def serve(app):
-    """The app served by waitress on a free port of 127.0.0.1; returns (url, stop)."""
-    import waitress
-
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-
-    def stop():
-        server.close()
-        server.task_dispatcher.shutdown()
-        thread.join(5)
-
-    return f"http://127.0.0.1:{server.effective_port}", stop
-
-
 @pytest.fixture
 def folder(tmp_path):
     """A rubric folder holding the two shipped rubrics."""
@@ -78,21 +53,9 @@ def folder(tmp_path):
 def workshop(folder, nlp):
     from essaycheck import Checker
 
-    url, stop = serve(create_workshop_app(folder, checker=Checker([], nlp=nlp).fit(),
-                                          token=TOKEN))
-    yield url
-    stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
+    with serve(create_workshop_app(folder, checker=Checker([], nlp=nlp).fit(),
+                                   token=TOKEN)) as url:
+        yield url
 
 
 def new_page(browser, errors, width=1400, height=1000):
@@ -125,12 +88,14 @@ def verdict(page, answer: int, point: int) -> str:
     return page.locator(f"#s{answer}-p{point} .badge").inner_text()
 
 
-def student_page(folder):
-    """The student page on the rubric folder, as ``serve`` runs it (following the folder):
-    (url, stop)."""
+@pytest.fixture
+def student(folder):
+    """The student page on the rubric folder, as ``serve`` runs it (following the folder),
+    started before the test saves a rubric there: its URL."""
     from essaycheck.web import create_app
 
-    return serve(create_app(rubrics_dir=folder, reload_interval=0.2))
+    with serve(create_app(rubrics_dir=folder, reload_interval=0.2)) as url:
+        yield url
 
 
 def student_checks_the_saved_rubric(browser, folder, url, errors) -> None:
@@ -155,11 +120,11 @@ def student_checks_the_saved_rubric(browser, folder, url, errors) -> None:
         page.close()
 
 
-def test_draft_try_edit_and_save_then_the_student_page_uses_it(browser, workshop, folder):
+def test_draft_try_edit_and_save_then_the_student_page_uses_it(browser, workshop, folder,
+                                                                student):
     from playwright.sync_api import expect
 
     errors: list[str] = []
-    student_url, stop_student = student_page(folder)  # running before the rubric exists
     page = new_page(browser, errors)
     page.goto(f"{workshop}/?token={TOKEN}")
     assert page.url == workshop + "/"  # the token left the address bar
@@ -231,10 +196,7 @@ def test_draft_try_edit_and_save_then_the_student_page_uses_it(browser, workshop
 
     # the only console messages: the browser noting the 422 of the invalid edit
     assert all("status of 422" in error for error in errors), errors
-    try:
-        student_checks_the_saved_rubric(browser, folder, student_url, errors)
-    finally:
-        stop_student()
+    student_checks_the_saved_rubric(browser, folder, student, errors)
     assert all("status of 422" in error for error in errors), errors
 
 
