@@ -23,8 +23,11 @@ run: install
 
 serve: run
 
+# Every test, on as many worker processes as there are cores (at most 4: each builds its own
+# spaCy pipeline and checker); a test file stays on one worker, so its module fixtures (the
+# wheel, a served app) are built once. One file alone: $(BIN)/python -m pytest tests/test_x.py
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 # Style and types: ruff and mypy, both configured in pyproject.toml (which also says which
 # folders mypy checks).
