@@ -142,11 +142,11 @@ def test_calibration_keeps_rubrics_it_cannot_improve(plants):
     assert "would not mark new answers better" in same.questions[0].reason
 
 
-def test_weights_are_learned_only_when_asked(nlp):
-    data = dict(QUESTION, max_score=2, points=[
+def test_weights_are_learned_only_when_asked(nlp, make_rubric):
+    checker = Checker([make_rubric(**dict(QUESTION, max_score=2, points=[
         {"id": "light", "text": "Plants need sunlight.", "keywords": [["sunlight", "sun"]]},
-        {"id": "water", "text": "Plants need water.", "keywords": [["water"]]}])
-    checker = Checker([validate_rubric(data, "p.yaml")], nlp=nlp).fit()
+        {"id": "water", "text": "Plants need water.", "keywords": [["water"]]}]))],
+        nlp=nlp).fit()
     # the marker gives both marks for light and nothing for water
     rows = [("They need sunlight.", 2), ("The sun.", 2), ("Sunlight matters.", 2),
             ("Water.", 0), ("They need water.", 0), ("Water them.", 0),

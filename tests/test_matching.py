@@ -7,7 +7,7 @@ import pytest
 from essaycheck import COVERED, MISSED, Checker, MatchSettings, RubricError, dump_rubric
 from essaycheck.extract import draft_rubric
 from essaycheck.matching import stem
-from essaycheck.rubric import parse_rubric, validate_rubric
+from essaycheck.rubric import parse_rubric
 
 CIRCUIT = {
     "id": "gap", "question": "Explain why the bulb is off.", "max_score": 1,
@@ -17,20 +17,20 @@ CIRCUIT = {
 }
 
 
-def test_accept_validates_and_round_trips():
-    rubric = validate_rubric(CIRCUIT, "gap.yaml")
+def test_accept_validates_and_round_trips(make_rubric):
+    rubric = make_rubric(**CIRCUIT)
     assert rubric.points[0].accept == ("The circuit is not closed.", "The path is broken")
     assert parse_rubric(dump_rubric(rubric), "again") == rubric
-    one = validate_rubric(dict(CIRCUIT, points=[dict(CIRCUIT["points"][0], accept="Broken.")]))
+    one = make_rubric(**dict(CIRCUIT, points=[dict(CIRCUIT["points"][0], accept="Broken.")]))
     assert one.points[0].accept == ("Broken.",)
     for bad in ({"a": 1}, [""], [["nested"]]):
         with pytest.raises(RubricError) as info:
-            validate_rubric(dict(CIRCUIT, points=[dict(CIRCUIT["points"][0], accept=bad)]))
+            make_rubric(**dict(CIRCUIT, points=[dict(CIRCUIT["points"][0], accept=bad)]))
         assert "accept" in str(info.value)
 
 
-def test_an_accepted_wording_earns_the_point(nlp):
-    checker = Checker([validate_rubric(CIRCUIT, "gap.yaml")], nlp=nlp).fit()
+def test_an_accepted_wording_earns_the_point(nlp, make_rubric):
+    checker = Checker([make_rubric(**CIRCUIT)], nlp=nlp).fit()
     assert checker.check("gap", "Because the path is broken.").points[0].status == COVERED
     assert checker.check("gap", "The circuit is not closed.").points[0].status == COVERED
     # the accepted wording keeps its negation: the opposite claim does not earn it
@@ -50,14 +50,14 @@ def test_draft_attaches_other_model_answers_as_accepted_wordings(analyzer):
     assert two.points[0].accept == () and two.points[1].accept == ("Water lets plants grow.",)
 
 
-def test_stems_let_derivations_meet(nlp):
+def test_stems_let_derivations_meet(nlp, make_rubric):
     assert stem("vibrate") == stem("vibration") == stem("vibrates"[:-1])
     assert stem("connect") == stem("connection")
     assert stem("cat") == "cat" and stem("1956") == "1956"
-    rubric = validate_rubric({
-        "id": "band", "question": "Why does a rubber band make a sound when plucked?",
-        "max_score": 1, "model_answer": "The rubber band vibrates.",
-        "points": [{"id": "vibrates", "text": "The rubber band vibrates."}]}, "band.yaml")
+    rubric = make_rubric(
+        id="band", question="Why does a rubber band make a sound when plucked?",
+        max_score=1, model_answer="The rubber band vibrates.",
+        points=[{"id": "vibrates", "text": "The rubber band vibrates."}])
     with_stems = Checker([rubric], nlp=nlp).fit()
     without = Checker([rubric], nlp=nlp, settings=MatchSettings(stems=False)).fit()
     answer = "Because of the vibration."
@@ -65,12 +65,11 @@ def test_stems_let_derivations_meet(nlp):
     assert without.check("band", answer).points[0].status == MISSED
 
 
-def test_question_words_rank_answers_but_never_earn_a_point(nlp):
-    rubric = validate_rubric({
-        "id": "shadow", "question": "Why does the tree have a shadow?", "max_score": 1,
-        "model_answer": "The tree blocks the light from the Sun.",
-        "points": [{"id": "blocks", "text": "The tree blocks the light from the Sun."}]},
-        "shadow.yaml")
+def test_question_words_rank_answers_but_never_earn_a_point(nlp, make_rubric):
+    rubric = make_rubric(
+        id="shadow", question="Why does the tree have a shadow?", max_score=1,
+        model_answer="The tree blocks the light from the Sun.",
+        points=[{"id": "blocks", "text": "The tree blocks the light from the Sun."}])
     checker = Checker([rubric], nlp=nlp).fit()
     on_topic = checker.check("shadow", "The tree has a shadow.").points[0]
     off_topic = checker.check("shadow", "I like dogs.").points[0]
@@ -160,12 +159,11 @@ def test_evidence_and_combine_give_the_strengths_match_reports(checker, analyzer
             assert match.strength == round(min(1.0, max(0.0, best)), 3)
 
 
-def test_character_ngrams_meet_a_misspelling_the_speller_misses(nlp):
-    rubric = validate_rubric({
-        "id": "leaf", "question": "What does a leaf use to make food?", "max_score": 1,
-        "model_answer": "Photosynthesis uses chlorophyll.",
-        "points": [{"id": "chlorophyll", "text": "Photosynthesis uses chlorophyll."}]},
-        "leaf.yaml")
+def test_character_ngrams_meet_a_misspelling_the_speller_misses(nlp, make_rubric):
+    rubric = make_rubric(
+        id="leaf", question="What does a leaf use to make food?", max_score=1,
+        model_answer="Photosynthesis uses chlorophyll.",
+        points=[{"id": "chlorophyll", "text": "Photosynthesis uses chlorophyll."}])
     checker = Checker([rubric], nlp=nlp).fit()
     matcher = checker.matcher("leaf")
     misspelt = checker.analyzer.analyse("Fotosinthesis with chlorofil.")

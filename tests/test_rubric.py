@@ -157,20 +157,16 @@ def test_duplicate_rubric_ids_across_files(tmp_path):
 @pytest.mark.parametrize("value, message", [
     (1.5, "must be between -1 and 1"), (-1.2, "must be between -1 and 1"),
     ("lots", "must be a number"), (True, "must be a number")])
-def test_mark_shift_must_be_a_share_of_max_score(value, message):
-    data = {"id": "q", "question": "Why?", "max_score": 4, "model_answer": "Because.",
-            "points": [{"id": "p", "text": "Because."}], "mark_shift": value}
+def test_mark_shift_must_be_a_share_of_max_score(value, message, make_rubric):
     with pytest.raises(RubricError) as error:
-        validate_rubric(data, "q.yaml")
+        make_rubric(max_score=4, mark_shift=value)
     assert "mark_shift" in str(error.value) and message in str(error.value)
 
 
-def test_a_mark_shift_moves_every_mark_within_0_and_max_score():
-    data = {"id": "q", "question": "Why?", "max_score": 4, "model_answer": "Because.",
-            "points": [{"id": "a", "text": "One."}, {"id": "b", "text": "Two."}]}
-    plain = validate_rubric(data, "q.yaml")
-    lenient = validate_rubric({**data, "mark_shift": 0.25}, "q.yaml")
-    harsh = validate_rubric({**data, "mark_shift": -0.25}, "q.yaml")
+def test_a_mark_shift_moves_every_mark_within_0_and_max_score(make_rubric):
+    plain = make_rubric(max_score=4)  # two points
+    lenient = make_rubric(max_score=4, mark_shift=0.25)
+    harsh = make_rubric(max_score=4, mark_shift=-0.25)
     statuses = ["covered", "missed"]
     assert mark(plain, statuses) == 2 and mark(lenient, statuses) == 3
     assert mark(harsh, statuses) == 1
