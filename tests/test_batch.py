@@ -335,12 +335,12 @@ def test_csv_writer_adds_columns_and_neutralises(checker):
             f"s2;nope;=HYPERLINK(\"http://x\");+1\n")
     source = read(text)
     out = io.StringIO()
-    writer = CsvResultWriter(out, source.layout, checker.rubrics_)
+    writer = CsvResultWriter(out, source.layout, checker.rubrics_by_id)
     for item in score_rows(checker, source, source.layout):
         writer.write(item)
     header, first, second = list(csv.reader(io.StringIO(out.getvalue(), newline=""),
                                             delimiter=";"))
-    points = [f"{r.id}:{p.id}" for r in checker.rubrics_.values() for p in r.points]
+    points = [f"{r.id}:{p.id}" for r in checker.rubrics_by_id.values() for p in r.points]
     assert header == ["student_id", "question_id", "answer", "'=note", "score", "max_score",
                       "status", "message", *points]
     row = dict(zip(header, first, strict=True))
@@ -356,7 +356,7 @@ def test_csv_writer_adds_columns_and_neutralises(checker):
 
 def test_added_columns_never_hide_an_input_column(checker):
     layout = read("question_id,answer,score,status\n").layout
-    columns = result_columns(layout, checker.rubrics_)
+    columns = result_columns(layout, checker.rubrics_by_id)
     assert columns[:6] == ["question_id", "answer", "score", "status", "essaycheck_score",
                            "max_score"]
     assert "essaycheck_status" in columns and len(set(columns)) == len(columns)
@@ -391,7 +391,7 @@ def class_summary(checker, answers, detail_limit=1000):
     writer = csv.writer(text)
     writer.writerow(["student_id", "question_id", "answer"])
     writer.writerows(answers)
-    summary = ClassSummary(checker.rubrics_, detail_limit=detail_limit)
+    summary = ClassSummary(checker.rubrics_by_id, detail_limit=detail_limit)
     for item in scored(checker, text.getvalue()):
         summary.add(item)
     return summary
@@ -453,7 +453,7 @@ def test_any_csv_keeps_every_row_once_in_order(checker, case):
     source = read(text)
     assert source.layout.delimiter == delimiter
     out = io.StringIO(newline="")
-    writer = CsvResultWriter(out, source.layout, checker.rubrics_)
+    writer = CsvResultWriter(out, source.layout, checker.rubrics_by_id)
     lines = []
     for item in score_rows(checker, source, source.layout):
         writer.write(item)

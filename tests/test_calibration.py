@@ -120,7 +120,7 @@ def test_calibration_learns_a_generous_marker_and_applies_it(plants):
     # applied because its cross-validated error beats the current rubric's
     assert "cross-validated" in entry.reason and entry.reason.endswith("applied")
     assert entry.cv_calibrated["exact"] >= entry.cv_current["exact"]
-    calibrated = Checker(outcome.rubrics, nlp=plants.analyzer_.nlp).fit()
+    calibrated = Checker(outcome.rubrics, nlp=plants.analyzer.nlp).fit()
     after = [calibrated.check("plants", a).score for a, _ in GENEROUS]
     human = [m for _, m in GENEROUS]
     assert (sum(a == h for a, h in zip(after, human, strict=True))

@@ -84,7 +84,7 @@ def test_checker_is_built_once_per_app_not_per_request(monkeypatch, checker):
 
 def test_create_app_builds_a_checker_from_the_rubric_folder():
     app = create_app(rubrics_dir=RUBRIC_DIR)
-    assert set(app.extensions["essaycheck"].rubrics_) >= {QID, "thaw-significance"}
+    assert set(app.extensions["essaycheck"].rubrics_by_id) >= {QID, "thaw-significance"}
 
 
 def test_secret_key_comes_from_the_environment_or_is_generated(monkeypatch, checker):
@@ -126,7 +126,7 @@ def test_index_shows_every_question_in_full_and_the_form(client, checker):
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     html = page(response)
-    for rubric in checker.rubrics_.values():
+    for rubric in checker.rubrics_by_id.values():
         assert f'value="{rubric.id}"' in html
         assert rubric.question.replace("'", "&#39;") in html
     assert '<label for="answer"' in html and 'id="answer"' in html
@@ -216,7 +216,7 @@ def test_answer_over_the_limit_is_refused_before_any_processing(client, checker,
     def analyse(*args, **kwargs):  # pragma: no cover - must not run
         raise AssertionError("analysed an answer over the limit")
 
-    monkeypatch.setattr(checker.analyzer_, "analyse", analyse)
+    monkeypatch.setattr(checker.analyzer, "analyse", analyse)
     too_long = "word " * (MAX_ANSWER_CHARS // 5 + 1)
     assert client.post("/check", data={"question_id": QID, "answer": too_long}).status_code == 413
     response = client.post("/api/v1/check", json={"question_id": QID, "answer": too_long})
@@ -379,9 +379,9 @@ def test_api_questions(client, checker):
     response = client.get("/api/v1/questions")
     assert response.status_code == 200
     questions = response.json["questions"]
-    assert [q["id"] for q in questions] == list(checker.rubrics_)
+    assert [q["id"] for q in questions] == list(checker.rubrics_by_id)
     first = questions[0]
-    rubric = checker.rubrics_[first["id"]]
+    rubric = checker.rubrics_by_id[first["id"]]
     assert first == {"id": rubric.id, "question": rubric.question, "subject": rubric.subject,
                      "max_score": rubric.max_score, "point_count": len(rubric.points)}
 
