@@ -68,10 +68,41 @@ LIMIT_MESSAGE = (f"An answer may be at most {MAX_ANSWER_CHARS:,} characters and 
 
 csrf = CSRFProtect()
 pages = Blueprint("pages", __name__)
-#: where the JSON API lives
+#: where the JSON API lives, on the student page's app and on the workshop's
 API_PREFIX = "/api/v1"
 api = Blueprint("api", __name__, url_prefix=API_PREFIX)
 csrf.exempt(api)  # JSON-only and stateless: no cookies are read, so nothing to forge
+
+
+class OrderedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, with the keys in the order the code builds them (the documented field
+    order) rather than sorted."""
+
+    sort_keys = False
+
+
+def base_app(import_name: str, max_content_length: int, config: dict[str, Any],
+             csrf: CSRFProtect, blueprints: Sequence[Blueprint], http_error: Any,
+             csrf_error: Any) -> Flask:
+    """A Flask app as the student page and the workshop both are: essaycheck's templates and
+    static files, requests over ``max_content_length`` bytes refused before they are read, an
+    HttpOnly session cookie, JSON in the documented field order, the security headers on every
+    response; then ``config``, the CSRF protection, the blueprints and the two error handlers
+    (HTTP errors, CSRF failures)."""
+    limit_blas_threads()
+    app = Flask(import_name, template_folder=str(templates_dir()),
+                static_folder=str(static_dir()), static_url_path="/static")
+    app.config.update(MAX_CONTENT_LENGTH=max_content_length,
+                      MAX_FORM_MEMORY_SIZE=max_content_length, SESSION_COOKIE_HTTPONLY=True)
+    app.config.update(config)
+    app.json = OrderedJSONProvider(app)
+    csrf.init_app(app)
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(CSRFError, csrf_error)
+    app.after_request(add_security_headers)
+    return app
 
 
 def create_app(checker: Any = None, rubrics_dir: str | Path = "rubric",
@@ -80,21 +111,12 @@ def create_app(checker: Any = None, rubrics_dir: str | Path = "rubric",
     With ``reload_interval`` (seconds), the app follows ``rubrics_dir``: a request looks at
     the folder at most that often and serves new, changed or deleted rubrics from then on
     (``reloading.FollowedRubrics``; a broken file leaves its last good rubric served)."""
-    limit_blas_threads()
-    app = Flask(__name__, template_folder=str(templates_dir()),
-                static_folder=str(static_dir()), static_url_path="/static")
-    app.config.update(
-        SECRET_KEY=os.environ.get("ESSAYCHECK_SECRET_KEY") or secrets.token_hex(32),
-        MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
-        MAX_FORM_MEMORY_SIZE=MAX_CONTENT_LENGTH,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        WTF_CSRF_TIME_LIMIT=12 * 3600,  # a draft can take a long evening
-    )
-    app.config.update(config or {})
-    json_provider = DefaultJSONProvider(app)  # Flask's own, but in the documented field order
-    json_provider.sort_keys = False
-    app.json = json_provider
+    app = base_app(__name__, MAX_CONTENT_LENGTH, {
+        "SECRET_KEY": os.environ.get("ESSAYCHECK_SECRET_KEY") or secrets.token_hex(32),
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": 12 * 3600,  # a draft can take a long evening
+        **(config or {}),
+    }, csrf, [pages, api], http_error, csrf_error)
     app.add_template_filter(format_number, "num")
     if checker is None:
         from .checker import Checker
@@ -106,11 +128,6 @@ def create_app(checker: Any = None, rubrics_dir: str | Path = "rubric",
 
         app.extensions["essaycheck_rubrics"] = FollowedRubrics(checker, rubrics_dir,
                                                                reload_interval)
-    csrf.init_app(app)
-    app.register_blueprint(pages)
-    app.register_blueprint(api)
-    app.register_error_handler(HTTPException, http_error)
-    app.register_error_handler(CSRFError, csrf_error)
     app.after_request(add_headers)
     return app
 
@@ -269,7 +286,8 @@ def api_openapi():
 
 
 def wants_json() -> bool:
-    return request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX
+    """True for a request to the JSON API (``API_PREFIX`` and below), whose errors are JSON."""
+    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
 
 
 def http_error(exc: HTTPException):
@@ -298,8 +316,14 @@ def csrf_error(exc: CSRFError):
                        error=message, status=400)
 
 
-def add_headers(response):
+def add_security_headers(response):
+    """``SECURITY_HEADERS`` on a response of either app."""
     response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def add_headers(response):
+    """No caching of a POST's response: it holds a student's answer."""
     if request.method == "POST":
         response.headers["Cache-Control"] = "no-store"  # pages holding a student's answer
     return response

@@ -38,10 +38,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .analysis import CachingAnalyzer
 from .errors import RubricError
-from .matching import limit_blas_threads
-from .resources import static_dir, templates_dir
 from .rubric import ID_PATTERN, dump_rubric
-from .web import SECURITY_HEADERS, highlight_segments, json_type
+from .web import API_PREFIX, base_app, highlight_segments, json_type, wants_json
 from .workshop import (
     MAX_POINTS,
     MAX_SAMPLES,
@@ -65,7 +63,6 @@ SUGGESTIONS_PER_POINT = 3  # beside each point card: a few, best first
 
 csrf = CSRFProtect()
 pages = Blueprint("workshop_pages", __name__)
-API_PREFIX = "/api/v1"
 api = Blueprint("workshop_api", __name__, url_prefix=API_PREFIX)
 
 
@@ -100,21 +97,14 @@ def create_workshop_app(rubrics_dir: str | Path = "rubric", checker: Any = None,
     """The workshop's WSGI app for the rubric folder ``rubrics_dir``. Pass a fitted
     ``Checker`` to reuse its spaCy pipeline, and ``token`` to fix the access token (default:
     a random one, in ``app.extensions["workshop"].token``)."""
-    limit_blas_threads()
-    app = Flask(__name__, template_folder=str(templates_dir()),
-                static_folder=str(static_dir()), static_url_path="/static")
-    app.config.update(
-        SECRET_KEY=secrets.token_hex(32),
-        MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH,
-        MAX_FORM_MEMORY_SIZE=MAX_CONTENT_LENGTH,
-        SESSION_COOKIE_NAME=SESSION_COOKIE,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Strict",
-        WTF_CSRF_CHECK_DEFAULT=False,  # checked in ``authenticate``: bearer calls need none
-        WTF_CSRF_TIME_LIMIT=12 * 3600,
-    )
-    app.config.update(config or {})
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # DefaultJSONProvider's setting
+    app = base_app(__name__, MAX_CONTENT_LENGTH, {
+        "SECRET_KEY": secrets.token_hex(32),
+        "SESSION_COOKIE_NAME": SESSION_COOKIE,
+        "SESSION_COOKIE_SAMESITE": "Strict",
+        "WTF_CSRF_CHECK_DEFAULT": False,  # checked in ``authenticate``: bearer calls need none
+        "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+        **(config or {}),
+    }, csrf, [pages, api], http_error, csrf_error)
     if checker is None:
         from .checker import Checker
 
@@ -124,12 +114,7 @@ def create_workshop_app(rubrics_dir: str | Path = "rubric", checker: Any = None,
     checker = checker.with_rubrics([], analyzer=CachingAnalyzer(checker.analyzer))
     app.extensions["workshop"] = Workshop(checker, Path(rubrics_dir),
                                           token or secrets.token_urlsafe(24))
-    csrf.init_app(app)
-    app.register_blueprint(pages)
-    app.register_blueprint(api)
     app.before_request(authenticate)
-    app.register_error_handler(HTTPException, http_error)
-    app.register_error_handler(CSRFError, csrf_error)
     app.after_request(add_headers)
     return app
 
@@ -440,10 +425,6 @@ def api_openapi():
 # ---------------------------------------------------------------- errors and headers
 
 
-def wants_json() -> bool:
-    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
-
-
 def http_error(exc: HTTPException):
     """HTTP errors as JSON on the API, as a page elsewhere."""
     status = exc.code or 500
@@ -470,6 +451,6 @@ def csrf_error(exc: CSRFError):
 
 
 def add_headers(response):
-    response.headers.update(SECURITY_HEADERS)
+    """No caching of any response (the security headers are ``base_app``'s)."""
     response.headers["Cache-Control"] = "no-store"  # rubrics in progress, sample answers
     return response
