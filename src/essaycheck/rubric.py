@@ -11,6 +11,7 @@ import functools
 import math
 import re
 import reprlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import IO, Any
@@ -316,12 +317,19 @@ def _unknown_keys(data: dict, allowed: tuple[str, ...], prefix: str, problem) ->
         problem(f"{prefix}{key}", "unknown field", fix)
 
 
+def _field(data: dict, key: str, prefix: str, problem, required: bool, what: str) -> Any:
+    """The field's value, or None where it is absent (or null): then, if it is required, a
+    problem that says to add it with ``what`` ("some text", "a number")."""
+    value = data.get(key)
+    if value is None and required:
+        problem(prefix + key, "missing required field", f"add '{key}:' with {what}")
+    return value
+
+
 def _text(data: dict, key: str, prefix: str, problem, required: bool = False,
           limit: int = MAX_FIELD_CHARS) -> str:
-    value = data.get(key)
+    value = _field(data, key, prefix, problem, required, "some text")
     if value is None:
-        if required:
-            problem(prefix + key, "missing required field", f"add '{key}:' with some text")
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         problem(prefix + key, f"must be text, not a {type(value).__name__}",
@@ -363,10 +371,8 @@ def _finite(value: Any) -> float | None:
 
 def _number(data: dict, key: str, prefix: str, problem, required: bool = False,
             positive: bool = False) -> float:
-    value = data.get(key)
+    value = _field(data, key, prefix, problem, required, "a number")
     if value is None:
-        if required:
-            problem(prefix + key, "missing required field", f"add '{key}:' with a number")
         return 0.0
     number = _finite(value)
     if number is None:
@@ -410,17 +416,24 @@ def _accept(raw: Any, where: str, problem) -> tuple[str, ...]:
         problem(where, "must be a list of other wordings of the point",
                 "write e.g. accept: [\"the terminals are not connected\"]")
         return ()
-    accepted = []
+    return tuple(" ".join(text.split()) for _, text in _wordings(
+        items, where, problem, "must be a non-empty sentence",
+        "remove it or write the other wording"))
+
+
+def _wordings(items: list, where: str, problem, what: str, fix: str,
+              refused: tuple[str, ...] = ()) -> Iterator[tuple[int, str]]:
+    """Each item of a list of wordings (keyword alternatives, ``accept:`` sentences) that is
+    non-empty text (or a number) within the length limit and not one of ``refused``, as its
+    index and its text stripped; a problem (``what``, ``fix``) for every other item."""
     for index, item in enumerate(items):
+        at = f"{where}[{index}]"
         if isinstance(item, bool) or not isinstance(item, (str, int, float)) \
-                or not str(item).strip():
-            problem(f"{where}[{index}]", "must be a non-empty sentence",
-                    "remove it or write the other wording")
+                or not str(item).strip() or str(item).strip() in refused:
+            problem(at, what, fix)
             continue
-        if not _short_enough(item, f"{where}[{index}]", MAX_FIELD_CHARS, problem):
-            continue
-        accepted.append(" ".join(str(item).split()))
-    return tuple(accepted)
+        if _short_enough(item, at, MAX_FIELD_CHARS, problem):
+            yield index, str(item).strip()
 
 
 def _keywords(raw: Any, where: str, problem) -> tuple[tuple[str, ...], ...]:
@@ -439,18 +452,12 @@ def _keywords(raw: Any, where: str, problem) -> tuple[tuple[str, ...], ...]:
                     "write e.g. [rival, opponent, enemy]")
             continue
         alternatives, common = [], []
-        for alt_index, item in enumerate(items):
-            if isinstance(item, bool) or not isinstance(item, (str, int, float)) \
-                    or not str(item).strip() or str(item).strip() == "*":
-                problem(f"{where}[{index}][{alt_index}]", "must be a non-empty word or phrase",
-                        "remove it or write the word")
-                continue
-            if not _short_enough(item, f"{where}[{index}][{alt_index}]", MAX_FIELD_CHARS,
-                                 problem):
-                continue
-            alternatives.append(str(item).strip())
-            if not _has_content_word(alternatives[-1]):
-                common.append((alt_index, alternatives[-1]))
+        for alt_index, alternative in _wordings(
+                items, f"{where}[{index}]", problem, "must be a non-empty word or phrase",
+                "remove it or write the word", refused=("*",)):
+            alternatives.append(alternative)
+            if not _has_content_word(alternative):
+                common.append((alt_index, alternative))
         # A group met by words almost any answer holds makes its point nearly free. One
         # common alternative in a group of content words is the author's choice ("but",
         # "however" among the words of a balanced judgement), so only whole groups are refused.
