@@ -623,7 +623,9 @@ def _marked_options(command):
     return command
 
 
-def _read_marked(path, question_column, answer_column, mark_column, encoding):
+def _read_marked(path, question_column, answer_column, mark_column, encoding,
+                 require_mark=True):
+    """The rows of a marked CSV file, or the command fails with what is wrong and the fix."""
     from .errors import MarkedFileError
     from .evaluation import read_marked
 
@@ -631,7 +633,7 @@ def _read_marked(path, question_column, answer_column, mark_column, encoding):
         with open(path, encoding=encoding, newline="") as handle:
             return read_marked(handle, str(path), question_column=question_column,
                                answer_column=answer_column, mark_column=mark_column,
-                               encoding=encoding)
+                               require_mark=require_mark, encoding=encoding)
     except MarkedFileError as exc:
         fail(str(exc))
     except UnicodeDecodeError as exc:
@@ -779,8 +781,6 @@ def _chosen(apply_numbers: str, count: int) -> list[int]:
 def _suggest(marked, mark_column, question_column, answer_column, encoding, output, force,
              dry_run, apply_numbers, limit, as_json, rubrics_dir, pipeline) -> None:
     """``calibrate --suggest``: list keyword suggestions; write the chosen ones if asked."""
-    from .errors import MarkedFileError
-    from .evaluation import read_marked
     from .loader import RubricWriteError, load_rubric_file, rubric_files, write_rubrics
     from .suggestions import (
         apply_suggestions,
@@ -793,18 +793,8 @@ def _suggest(marked, mark_column, question_column, answer_column, encoding, outp
     # the mark is optional here: point:<id> columns alone are enough
     column = mark_column if _has_column(marked, encoding, mark_column, question_column,
                                         answer_column) else None
-    try:
-        with open(marked, encoding=encoding, newline="") as handle:
-            rows = read_marked(handle, str(marked), question_column=question_column,
-                               answer_column=answer_column, mark_column=column,
-                               require_mark=False, encoding=encoding)
-    except MarkedFileError as exc:
-        fail(str(exc))
-    except UnicodeDecodeError as exc:
-        fail(f"{marked} is not {encoding} text (bad byte at position {exc.start}); "
-             "pass --encoding, e.g. --encoding cp1252")
-    except OSError as exc:
-        fail(f"cannot read {marked}: {exc.strerror}")
+    rows = _read_marked(marked, question_column, answer_column, column, encoding,
+                        require_mark=False)
     if column is None and not any(row.points for row in rows):
         fail(f"{marked} has neither a {mark_column!r} column nor point:<id> columns: the "
              "suggestions need the teacher's marks (or pass --mark-column NAME)")
