@@ -127,6 +127,18 @@ def chromium():
         launched.close()
 
 
+def new_page(browser, errors: list, width: int = 1280, height: int = 900, **options):
+    """A page in a context of its own (``options`` are Playwright's ``new_context``'s), with
+    reduced motion and 15 s timeouts; console errors and uncaught exceptions go to ``errors``."""
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  reduced_motion="reduce", **options)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return page
+
+
 @pytest.fixture
 def browser(chromium):
     """The shared Chromium; the contexts (pages) a test opens are closed after it."""

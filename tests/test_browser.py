@@ -17,7 +17,7 @@ import pytest
 
 from essaycheck.web import create_app
 
-from .conftest import ROOT, serve
+from .conftest import ROOT, new_page, serve
 
 pytestmark = pytest.mark.browser
 
@@ -40,16 +40,6 @@ def server(checker):
 @pytest.fixture
 def page_errors():
     return []
-
-
-def new_page(browser, page_errors, width=1280, height=900, javascript=True):
-    context = browser.new_context(viewport={"width": width, "height": height},
-                                  java_script_enabled=javascript, reduced_motion="reduce")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.on("console", lambda msg: msg.type == "error" and page_errors.append(msg.text))
-    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
-    return page
 
 
 def assert_no_serious_axe_violations(page, label: str) -> None:
@@ -179,7 +169,7 @@ def test_phone_width(browser, server, checker, page_errors):
 
 
 def test_works_with_javascript_off(browser, server, checker, page_errors):
-    page = new_page(browser, page_errors, javascript=False)
+    page = new_page(browser, page_errors, java_script_enabled=False)
     page.goto(server + "/")
     page.get_by_label("Write your answer").fill(ANSWER)
     page.get_by_role("button", name="Check my answer").click()
@@ -234,7 +224,7 @@ def test_student_text_shows_as_text_not_markup(browser, server, page_errors):
     assert "<script>window.pwned = 1</script>" in page.locator(".answer-view").inner_text()
     assert page.locator(".answer-view img, .answer-view script").count() == 0
     # the same with a full page load (no script)
-    nojs = new_page(browser, page_errors, javascript=False)
+    nojs = new_page(browser, page_errors, java_script_enabled=False)
     nojs.goto(server + "/")
     nojs.get_by_label("Write your answer").fill(hostile)
     nojs.get_by_role("button", name="Check my answer").click()

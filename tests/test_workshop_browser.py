@@ -18,7 +18,7 @@ import pytest
 from essaycheck.loader import load_directory
 from essaycheck.workshop_web import create_workshop_app
 
-from .conftest import RUBRIC_DIR, serve
+from .conftest import RUBRIC_DIR, new_page, serve
 from .test_browser import ARTIFACTS, active_id, assert_no_serious_axe_violations, screenshot
 
 pytestmark = pytest.mark.browser
@@ -58,14 +58,8 @@ def workshop(folder, nlp):
         yield url
 
 
-def new_page(browser, errors, width=1400, height=1000):
-    context = browser.new_context(viewport={"width": width, "height": height},
-                                  reduced_motion="reduce", accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    return page
+#: the workshop's pages: a wide window, and downloads kept (the YAML download)
+WORKSHOP_PAGE = {"width": 1400, "height": 1000, "accept_downloads": True}
 
 
 def assert_no_axe_violations(page, label: str) -> None:
@@ -125,7 +119,7 @@ def test_draft_try_edit_and_save_then_the_student_page_uses_it(browser, workshop
     from playwright.sync_api import expect
 
     errors: list[str] = []
-    page = new_page(browser, errors)
+    page = new_page(browser, errors, **WORKSHOP_PAGE)
     page.goto(f"{workshop}/?token={TOKEN}")
     assert page.url == workshop + "/"  # the token left the address bar
     expect(page.locator("#open-id")).to_contain_text("secret-speech-1956")
@@ -213,7 +207,7 @@ def test_keyboard_only(browser, workshop, folder):
     from playwright.sync_api import expect
 
     errors: list[str] = []
-    page = new_page(browser, errors)
+    page = new_page(browser, errors, **WORKSHOP_PAGE)
     page.goto(f"{workshop}/?token={TOKEN}")
     expect(page.locator("#open-id")).to_contain_text("secret-speech-1956")
     page.keyboard.press("Tab")
@@ -273,7 +267,7 @@ def test_a_suggestion_shows_beside_its_point_and_one_click_accepts_it(browser, w
     from playwright.sync_api import expect
 
     errors: list[str] = []
-    page = new_page(browser, errors)
+    page = new_page(browser, errors, **WORKSHOP_PAGE)
     page.goto(f"{workshop}/?token={TOKEN}")
     page.get_by_label("Question", exact=True).fill(QUESTION)
     page.get_by_label("Model answer", exact=True).fill(MODEL)
