@@ -33,11 +33,20 @@ def class_file(folder: Path, rows: int) -> Path:
     return path
 
 
+def default_sigint() -> None:
+    """In the child before exec: SIGINT back to its default. A shell without job control
+    starts background commands with SIGINT ignored, and a process keeps an ignored SIGINT
+    (as a user's background job should), so the test would otherwise depend on how it was
+    started."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_score(folder: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "essaycheck", "score", "answers.csv", "-o", "results.csv",
          "--rubrics", str(ROOT / "rubric"), *extra],
-        cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=default_sigint)
 
 
 def wait_for(condition, what: str) -> None:
