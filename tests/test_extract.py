@@ -230,3 +230,46 @@ def test_an_evaluative_question_gets_a_judgement_point(analyzer, nlp):
     for other in (explain, off):
         assert "overall-judgement" not in {p.id for p in other.points}
         assert len(other.points) == len(draft.points) - 1
+
+
+LONG_CLAIM = ("Exposing the purges weakened rival leaders linked to Stalinist terror and "
+              "strengthened his personal power.")
+
+
+def test_a_long_claim_can_get_more_keywords_in_fewer_broader_groups(analyzer):
+    from essaycheck.extract import KEYWORDS_PER_POINT, LONG_CLAIM_GROUPS, LONG_CLAIM_KEYWORDS
+
+    question = "Why did Khrushchev speak?"
+    plain = draft_rubric("q", question, LONG_CLAIM, analyzer).points[0]
+    point = draft_rubric("q", question, LONG_CLAIM, analyzer, long_claim_groups=2).points[0]
+    assert LONG_CLAIM_GROUPS == 0  # off by default: one group per keyword
+    assert len(plain.keywords) == KEYWORDS_PER_POINT
+    assert len(point.keywords) == 2
+    # the plain draft's groups, best first, are the first of the long claim's keywords
+    merged = [alt for group in point.keywords for alt in group]
+    assert all(alt in merged for group in plain.keywords for alt in group)
+    heads = [group[0] for group in plain.keywords]
+    # consecutive keywords share a group: the three best, then the next three
+    assert all(head in point.keywords[0] for head in heads[:3])
+    assert heads[3] in point.keywords[1]
+    assert len({alt for alt in merged if " " not in alt}) >= LONG_CLAIM_KEYWORDS
+    # a short claim keeps one group per keyword
+    short = draft_rubric("q", question, "His rivals were weakened.", analyzer,
+                         long_claim_groups=2).points[0]
+    assert len(short.keywords) == 2
+
+
+def test_an_answer_naming_part_of_a_long_claim_earns_more(analyzer, nlp):
+    from essaycheck import Checker
+
+    question = "Why did Khrushchev speak?"
+    answer = "He weakened his rivals and made his power stronger."
+    found = []
+    for groups in (0, 2):
+        draft = draft_rubric("q", question, LONG_CLAIM, analyzer, long_claim_groups=groups)
+        found.append(Checker([draft], nlp=nlp).fit().check("q", answer).points[0])
+    assert found[1].confidence > found[0].confidence
+    assert found[1].status == "covered" and found[0].status != "covered"
+    broad = draft_rubric("q", question, LONG_CLAIM, analyzer, long_claim_groups=2)
+    assert Checker([broad], nlp=nlp).fit().check(
+        "q", "The weather was cold that winter.").points[0].status == "missed"

@@ -33,6 +33,15 @@ CONTEXT_SIMILARITY = 0.3
 MIN_CONTEXT_WORDS = 4
 #: a context sentence this like one of the model answer's (TF-IDF cosine) repeats it
 REPEAT_SIMILARITY = 0.8
+#: a claim with more candidate keywords than ``keywords_per_point`` is long: it holds several
+#: ideas, each said in several words, and a student who makes it names some of them, rarely
+#: all of its rarest; with ``long_claim_groups`` > 0 it gets this many keywords, put into that
+#: many groups of alternatives (best first), each met by any of its words. Off by default
+#: (``LONG_CLAIM_GROUPS = 0``): 2 groups did best on tests/data/seed-dev.csv, but cost Beetle's
+#: accuracy and change the structure the workshop's tests and pages are built on; ACCURACY.md,
+#: "Drafting closer to a curated rubric", has the figures
+LONG_CLAIM_KEYWORDS = 6
+LONG_CLAIM_GROUPS = 0
 
 
 _EVALUATIVE = re.compile(
@@ -144,7 +153,8 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
                  anticipation: Anticipation | None = None,
                  context_wordings: int = CONTEXT_WORDINGS,
                  context_similarity: float = CONTEXT_SIMILARITY,
-                 judgement_weight: float = JUDGEMENT_WEIGHT) -> Rubric:
+                 judgement_weight: float = JUDGEMENT_WEIGHT,
+                 long_claim_groups: int = LONG_CLAIM_GROUPS) -> Rubric:
     """Draft a rubric: split the model answer into claims, and give each the words that
     distinguish it from the other claims and from the context (TF-IDF), plus a draft hint.
 
@@ -157,7 +167,9 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
     revised from, so the notes' wording of a point is the wording they use. A question that
     asks for a judgement (:func:`asks_for_judgement`) gets one more point, of
     ``judgement_weight``, for the overall answer to it, in words that serve any subject and
-    with the model answer's last claim as a wording (0: no such point)."""
+    with the model answer's last claim as a wording (0: no such point). A long claim (more
+    candidate keywords than ``keywords_per_point``) gets ``LONG_CLAIM_KEYWORDS`` keywords in
+    ``long_claim_groups`` groups (0: one group per keyword, as a short claim's)."""
     problems = []
     if not ID_PATTERN.match(rubric_id or ""):
         problems.append(RubricProblem("extract", "id", f"{rubric_id!r} is not a valid id",
@@ -197,7 +209,8 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
         ranked = sorted(
             {w for w in words if w not in question_words},
             key=lambda w: (-words.count(w) * idf.get(w, 0.0), words.index(w)))
-        chosen = ranked[:keywords_per_point]
+        long_claim = long_claim_groups > 0 and len(ranked) > keywords_per_point
+        chosen = ranked[:LONG_CLAIM_KEYWORDS if long_claim else keywords_per_point]
         groups = []
         for word in chosen:
             forms = _alternatives(word, [doc] + context_docs)
@@ -205,6 +218,8 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
                            if w not in forms)
             # a word the claim only says negated is a keyword only when negated
             groups.append(_negated_group(forms) if _said_only_negated(word, doc) else forms)
+        if long_claim and len(groups) > long_claim_groups:
+            groups = _merged_groups(groups, long_claim_groups)
         point_id = _unique_id("-".join(chosen[:3]) or "point", used_ids)
         points.append(Point(
             id=point_id, text=claim, keywords=tuple(groups),
@@ -303,6 +318,14 @@ def asks_for_judgement(question: str) -> bool:
 def _lemmas(doc: Analysis, start: int, end: int | None) -> list[str]:
     end = len(doc) if end is None else end
     return [doc.lemmas[i] for i in range(start, end) if doc.content[i]]
+
+
+def _merged_groups(groups: list[tuple[str, ...]], n: int) -> list[tuple[str, ...]]:
+    """The keyword groups (best first) put together into ``n`` groups of consecutive ones, each
+    holding all their alternatives once."""
+    size = -(-len(groups) // n)
+    return [tuple(dict.fromkeys(alt for group in groups[k:k + size] for alt in group))
+            for k in range(0, len(groups), size)]
 
 
 def _said_only_negated(lemma: str, doc: Analysis) -> bool:
