@@ -66,3 +66,16 @@ def test_shipped_rubrics_are_matched_as_before(checker, nlp):
     for question_id in checker.question_ids:
         answer = checker.rubric(question_id).model_answer
         assert plain.check(question_id, answer) == checker.check(question_id, answer)
+
+
+def test_matching_and_drafting_choose_alternatives_by_one_rule(nlp, make_rubric, monkeypatch):
+    """A keyword-less point's alternatives and a drafted keyword group's come from the one
+    rule, ``lexicon.anticipated``: change it and both follow."""
+    from essaycheck import lexicon
+    from essaycheck.extract import Anticipation, _anticipated
+
+    monkeypatch.setattr(lexicon, "anticipated", lambda lemma, *a, **k: [lemma + "-ish"])
+    rubric = make_rubric(question="Describe the stomach and the Moon.", points=POINTS)
+    matcher = Checker([rubric], nlp=nlp).fit().matcher(rubric.id)
+    assert matcher.alternatives_["help"] == ("help-ish",)
+    assert _anticipated("help", frozenset(), Anticipation()) == ["help-ish"]

@@ -356,38 +356,14 @@ def _alternatives(lemma: str, docs: list[Analysis]) -> tuple[str, ...]:
 
 def _anticipated(lemma: str, own_words: Collection[str], anticipation: Anticipation
                  ) -> list[str]:
-    """Words a student may write for ``lemma``, from the lexicon, best first: its other
-    spellings, its family and the synonyms of its dominant senses above their weight cuts
-    (a rare or wrong-sense word is worse than none), and any family member or synonym, of
-    whatever sense, that the teacher's own texts (``own_words``) use. Single words only: a phrase
-    that holds the lemma adds nothing, and other phrases rarely occur as written."""
-    if not (anticipation.family or anticipation.synonyms or anticipation.context):
-        return []
-    from .lexicon import get_lexicon
+    """Words a student may write for ``lemma``, best first, as ``anticipation`` chooses them
+    (``lexicon.anticipated``, the rule matching shares for points without keyword groups)."""
+    from .lexicon import anticipated
 
-    lexicon = get_lexicon()
-    if lemma not in lexicon:
-        return []
-    chosen = list(lexicon.spellings(lemma))
-    counts = {"family": 0, "synonym": 0, "context": 0}
-    caps = {"family": anticipation.family, "synonym": anticipation.synonyms,
-            "context": anticipation.context}
-    cuts = {"family": anticipation.family_weight, "synonym": anticipation.synonym_weight}
-    ranked = lexicon.alternatives(lemma, limit=None, context=own_words)
-    for alternative in ranked:
-        word = alternative.word
-        if " " in word or "-" in word or word in chosen or not word.isascii():
-            continue
-        if word in own_words and alternative.kind != "spelling":
-            kind = "context"
-        elif alternative.kind in cuts and alternative.weight >= cuts[alternative.kind]:
-            kind = alternative.kind
-        else:
-            continue
-        if counts[kind] < caps[kind]:
-            counts[kind] += 1
-            chosen.append(word)
-    return chosen
+    return anticipated(lemma, own_words, family=anticipation.family,
+                       synonyms=anticipation.synonyms, context=anticipation.context,
+                       family_weight=anticipation.family_weight,
+                       synonym_weight=anticipation.synonym_weight)
 
 
 def _unique_id(base: str, used: set[str]) -> str:

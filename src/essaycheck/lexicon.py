@@ -31,7 +31,7 @@ joined by one space. An unknown word has no senses and no alternatives.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -288,3 +288,41 @@ def read_table() -> str:
 def get_lexicon() -> Lexicon:
     """The packaged lexicon, loaded on first call and shared by the whole process."""
     return Lexicon(read_table())
+
+
+def anticipated(lemma: str, own_words: Collection[str], family: int = 0, synonyms: int = 0,
+                context: int = 0, family_weight: float = 0.3, synonym_weight: float = 0.3,
+                skip: Callable[[str], bool] | None = None) -> list[str]:
+    """Words a student may write for ``lemma``, from the packaged lexicon, best first: its
+    other spellings; then, each kind capped (``family``, ``synonyms``, ``context``), its word
+    family and the synonyms of its dominant senses at or above their weight cuts (a rare or
+    wrong-sense word is worse than none), and any family member or synonym, of whatever sense,
+    that the teacher's own texts (``own_words``) use. Single words only (a phrase that holds
+    the lemma adds nothing, and other phrases rarely occur as written); a word ``skip`` says
+    True for is passed over before it is counted. The one rule by which drafting
+    (``extract``) fills a keyword group and matching gives a point without keyword groups its
+    alternatives; nothing when every cap is 0."""
+    if not (family or synonyms or context):
+        return []
+    lexicon = get_lexicon()
+    if lemma not in lexicon:
+        return []
+    chosen = [word for word in lexicon.spellings(lemma) if word.isascii()]
+    caps = {"family": family, "synonym": synonyms, "context": context}
+    cuts = {"family": family_weight, "synonym": synonym_weight}
+    counts = dict.fromkeys(caps, 0)
+    for alternative in lexicon.alternatives(lemma, limit=None, context=own_words):
+        word = alternative.word
+        if (" " in word or "-" in word or not word.isascii() or word in chosen
+                or word == lemma or (skip is not None and skip(word))):
+            continue
+        if word in own_words and alternative.kind != "spelling":
+            kind = "context"
+        elif alternative.kind in cuts and alternative.weight >= cuts[alternative.kind]:
+            kind = alternative.kind
+        else:
+            continue
+        if counts[kind] < caps[kind]:
+            counts[kind] += 1
+            chosen.append(word)
+    return chosen

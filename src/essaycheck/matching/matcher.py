@@ -302,23 +302,20 @@ class PointMatcher:
 
     def _fit_alternatives(self, rubric: Rubric, texts: _RubricTexts) -> None:
         """The words a student may write for each content word of the rubric's points without
-        keyword groups, from the lexicon, chosen as drafting anticipates a keyword's
-        (``extract._anticipated``): its other spellings, then word-family members and
+        keyword groups, from the lexicon, by the rule drafting fills a keyword group with
+        (``lexicon.anticipated``, shared): its other spellings, then word-family members and
         synonyms of its dominant senses above ``alternative_weight``, and family members or
         synonyms of any sense that the rubric's own texts (points, accepted wordings, model
         answer, context) use, each kind capped. Single words only; never a question word.
         From the rubric alone, so an answer gets the same result alone or in a batch."""
         settings = self.settings_
-        caps = {"family": settings.alternative_family,
-                "synonym": settings.alternative_synonyms,
-                "context": settings.alternative_context}
-        if not any(caps.values()):
+        if not (settings.alternative_family or settings.alternative_synonyms
+                or settings.alternative_context):
             return
         from spacy.lang.en.stop_words import STOP_WORDS
 
-        from ..lexicon import get_lexicon
+        from ..lexicon import anticipated
 
-        lexicon = get_lexicon()
         own_words = frozenset(
             lemma for doc in texts.decisive() + texts.background
             for lemma in _content_lemmas(doc))
@@ -328,27 +325,14 @@ class PointMatcher:
             if not point.keywords:
                 for text in [doc, *accepted]:
                     wanted.update(_content_lemmas(text))
-        for lemma in sorted(wanted - self.question_words_):
-            if lemma not in lexicon:
-                continue
-            chosen = [w for w in lexicon.spellings(lemma) if w.isascii()]
-            counts = dict.fromkeys(caps, 0)
-            for alternative in lexicon.alternatives(lemma, limit=None, context=own_words):
-                word = alternative.word
-                if (" " in word or "-" in word or not word.isascii() or word in chosen
-                        or word == lemma or word in self.question_words_
-                        or word in STOP_WORDS):
-                    continue
-                if word in own_words and alternative.kind != "spelling":
-                    kind = "context"
-                elif alternative.kind in ("family", "synonym") \
-                        and alternative.weight >= settings.alternative_weight:
-                    kind = alternative.kind
-                else:
-                    continue
-                if counts[kind] < caps[kind]:
-                    counts[kind] += 1
-                    chosen.append(word)
+        question_words = self.question_words_
+        for lemma in sorted(wanted - question_words):
+            chosen = anticipated(
+                lemma, own_words, family=settings.alternative_family,
+                synonyms=settings.alternative_synonyms, context=settings.alternative_context,
+                family_weight=settings.alternative_weight,
+                synonym_weight=settings.alternative_weight,
+                skip=lambda word: word in question_words or word in STOP_WORDS)
             if chosen:
                 self.alternatives_[lemma] = tuple(chosen)
 
