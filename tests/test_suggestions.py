@@ -241,3 +241,17 @@ def test_apply_without_suggest_is_refused(files):
     result = CliRunner().invoke(main, ["calibrate", str(marked), "--apply", "1",
                                        "--rubrics", str(folder)])
     assert result.exit_code == 2 and "--apply goes with --suggest" in result.output
+
+
+def test_a_word_another_points_wildcard_stands_for_is_not_suggested(nlp):
+    """'Hungary' was suggested for censorship persisting, where the reversal point's
+    'Hungar*' already has it: a wildcard, like an alternative, keeps its word to its point."""
+    data = json.loads(json.dumps(RUBRIC))
+    data["points"][1]["keywords"][0].append("sunsh*")
+    rubric = validate_rubric(data, "photosynthesis.yaml")
+    checker = Checker([rubric], nlp=nlp).fit()
+    found = suggest(checker, rubric, rows())
+    assert not [s for s in found if s.action == ADD and s.term.startswith("sunsh")]
+    plain = suggest(checker.with_rubrics([validate_rubric(RUBRIC, "p.yaml")]),
+                    validate_rubric(RUBRIC, "p.yaml"), rows())
+    assert [s for s in plain if s.action == ADD and s.term == "sunshine"]

@@ -277,9 +277,11 @@ def _present(lemmas: tuple[str, ...], prefix: bool, words: frozenset[str]) -> bo
     return all(w in words for w in lemmas)
 
 
-def _answer_terms(analysis: Analysis, skip: frozenset[str]) -> dict[str, tuple[int, int]]:
+def _answer_terms(analysis: Analysis, skip: frozenset[str],
+                  skip_prefixes: tuple[str, ...] = ()) -> dict[str, tuple[int, int]]:
     """The answer's words and phrases of up to ``MAX_PHRASE_WORDS`` consecutive content words
-    (none of them a question word or negated), each with the character span it covers."""
+    (none of them negated, in ``skip`` or starting with one of ``skip_prefixes``), each with
+    the character span it covers."""
     terms: dict[str, tuple[int, int]] = {}
     for first, last in analysis.sentences:
         run: list[int] = []
@@ -287,7 +289,8 @@ def _answer_terms(analysis: Analysis, skip: frozenset[str]) -> dict[str, tuple[i
             usable = (i < last and analysis.content[i] and not analysis.negated[i]
                       and len(analysis.lemmas[i]) > 1
                       and any(c.isalpha() for c in analysis.lemmas[i])
-                      and analysis.lemmas[i] not in skip)
+                      and analysis.lemmas[i] not in skip
+                      and not analysis.lemmas[i].startswith(skip_prefixes))
             if usable:
                 run.append(i)
                 continue
@@ -462,9 +465,14 @@ def _add_candidates(checker, rubric: Rubric, j: int, rows: Sequence[_Row],
               for group in other.keywords for alt in group
               for lemma in _alternative_lemmas(analyzer, alt)[0]}
     skip = frozenset(matcher.question_words) | frozenset(have) | frozenset(others)
+    # a wildcard alternative (Hungar*, relax*), this point's or another's, already stands for
+    # every word it starts: Hungary is the reversal point's evidence, not a new word for this one
+    wildcards = (_alternative_lemmas(analyzer, alt) for other in rubric.points
+                 for group in other.keywords for alt in group if alt.endswith("*"))
+    prefixes = tuple(sorted({lemmas[-1] for lemmas, prefix in wildcards if prefix and lemmas}))
     in_missed: dict[str, list[int]] = {}
     for r in missed:
-        for term in _answer_terms(rows[r].analysis, skip):
+        for term in _answer_terms(rows[r].analysis, skip, prefixes):
             in_missed.setdefault(term, []).append(r)
     scored = []
     for term, where in in_missed.items():
