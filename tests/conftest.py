@@ -1,13 +1,13 @@
 """Shared fixtures: one fitted Checker per test session (the spaCy pipeline is heavy), one
-headless Chromium for the browser tests, a waitress server that stops at once, and one-off
-rubrics."""
+headless Chromium for the browser tests and their helpers (pages, screenshots, focus, the axe
+check), a waitress server that stops at once, and one-off rubrics."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,10 @@ from essaycheck.analysis import Analyzer, build_pipeline
 ROOT = Path(__file__).resolve().parent.parent
 RUBRIC_DIR = ROOT / "rubric"
 DATA = Path(__file__).resolve().parent / "data"
+#: the axe-core impacts the student page may not have (its minor and moderate ones are allowed)
+SERIOUS_IMPACTS = frozenset({"serious", "critical"})
+#: where the browser tests' screenshots go
+ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("ESSAYCHECK_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -145,3 +149,29 @@ def browser(chromium):
     yield chromium
     for context in chromium.contexts:
         context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """A full-page screenshot in ``ARTIFACTS`` (checked not to be blank): its path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def active_id(page) -> str:
+    """The id of the element that has the focus."""
+    return page.evaluate("document.activeElement && document.activeElement.id")
+
+
+def assert_no_axe_violations(page, label: str, impacts: Collection[str] | None = None) -> None:
+    """axe-core (the copy bundled in axe-playwright-python: no network) finds no violation on
+    the page, or none of these ``impacts`` ("minor", "moderate", "serious", "critical")."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = [v for v in Axe().run(page).response["violations"]
+                  if impacts is None or v["impact"] in impacts]
+    assert not violations, f"axe ({label}):\n" + "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
+        for v in violations)

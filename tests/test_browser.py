@@ -11,23 +11,27 @@ CI=true it fails instead.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from essaycheck.web import create_app
 
-from .conftest import ROOT, new_page, serve
+from .conftest import (
+    SERIOUS_IMPACTS,
+    active_id,
+    assert_no_axe_violations,
+    new_page,
+    screenshot,
+    serve,
+)
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = ROOT / "test-artifacts"
 QID = "secret-speech-1956"
 ANSWER = ("Khrushchev wanted to weaken his rivals like Molotov and Malenkov, who were linked to "
           "the purges. He also wanted to expose the cult of personality and the terror so "
           "victims could be rehabilitated.\n\nStalin's legacy had damaged the credibility of "
           "the Party.")
-BLOCKING_IMPACTS = {"serious", "critical"}
 
 
 @pytest.fixture(scope="module")
@@ -39,30 +43,8 @@ def server(checker):
 
 @pytest.fixture
 def page_errors():
+    """The console errors and uncaught exceptions of the test's pages (``new_page``'s)."""
     return []
-
-
-def assert_no_serious_axe_violations(page, label: str) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING_IMPACTS]
-    assert not blocking, f"axe ({label}):\n" + "\n".join(
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
-        for v in blocking)
-    assert results.response["passes"] or results.response["violations"] is not None
-
-
-def screenshot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / name
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000
-    return path
-
-
-def active_id(page) -> str:
-    return page.evaluate("document.activeElement && document.activeElement.id")
 
 
 def assert_result_matches_core(page, checker, answer: str) -> None:
@@ -110,7 +92,7 @@ def test_type_check_and_see_checklist_and_highlights(browser, server, checker, p
     page = new_page(browser, page_errors)
     page.goto(server + "/")
     assert page.title() == "essaycheck"
-    assert_no_serious_axe_violations(page, "empty page")
+    assert_no_axe_violations(page, "empty page", SERIOUS_IMPACTS)
 
     page.get_by_label("Explain why Khrushchev delivered the Secret Speech in 1956.").check()
     textarea = page.get_by_label("Write your answer")
@@ -129,7 +111,7 @@ def test_type_check_and_see_checklist_and_highlights(browser, server, checker, p
     score = checker.check(QID, ANSWER).score
     assert page.locator(".score-value").inner_text() == f"{score:g}"
     assert page.title().startswith(f"Feedback: {score:g} out of 6")
-    assert_no_serious_axe_violations(page, "result")
+    assert_no_axe_violations(page, "result", SERIOUS_IMPACTS)
     screenshot(page, "browser-result-laptop.png")
 
     # revise and check again
@@ -149,7 +131,7 @@ def test_type_check_and_see_checklist_and_highlights(browser, server, checker, p
     assert active_id(page) == "form-error"
     assert page.locator("#answer").get_attribute("aria-invalid") == "true"
     assert page.locator("ol.checklist").count() == 0
-    assert_no_serious_axe_violations(page, "error")
+    assert_no_axe_violations(page, "error", SERIOUS_IMPACTS)
     # the only console message: the browser noting the 422 status of the refused answer
     assert all("status of 422" in error for error in page_errors), page_errors
 
@@ -163,7 +145,7 @@ def test_phone_width(browser, server, checker, page_errors):
     assert_result_matches_core(page, checker, ANSWER)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, "nothing scrolls sideways on a phone"
-    assert_no_serious_axe_violations(page, "phone result")
+    assert_no_axe_violations(page, "phone result", SERIOUS_IMPACTS)
     screenshot(page, "browser-result-phone.png")
     assert page_errors == []
 

@@ -18,8 +18,16 @@ import pytest
 from essaycheck.loader import load_directory
 from essaycheck.workshop_web import create_workshop_app
 
-from .conftest import RUBRIC_DIR, new_page, serve
-from .test_browser import ARTIFACTS, active_id, assert_no_serious_axe_violations, screenshot
+from .conftest import (
+    ARTIFACTS,
+    RUBRIC_DIR,
+    SERIOUS_IMPACTS,
+    active_id,
+    assert_no_axe_violations,
+    new_page,
+    screenshot,
+    serve,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -62,16 +70,6 @@ def workshop(folder, nlp):
 WORKSHOP_PAGE = {"width": 1400, "height": 1000, "accept_downloads": True}
 
 
-def assert_no_axe_violations(page, label: str) -> None:
-    """No axe-core violation of any impact (the student page's test allows minor ones)."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    violations = Axe().run(page).response["violations"]
-    assert not violations, f"axe ({label}):\n" + "\n".join(
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
-        for v in violations)
-
-
 def wait_scored(page, count: int) -> None:
     from playwright.sync_api import expect
 
@@ -109,7 +107,7 @@ def student_checks_the_saved_rubric(browser, folder, url, errors) -> None:
         assert QUESTION in page.locator(".feedback-question").inner_text()
         assert page.locator("ol.checklist > li").count() == 3
         assert page.locator("ol.checklist > li.point--covered").count() == 3
-        assert_no_serious_axe_violations(page, "student page, saved rubric")
+        assert_no_axe_violations(page, "student page, saved rubric", SERIOUS_IMPACTS)
     finally:
         page.close()
 
