@@ -17,21 +17,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from dataclasses import asdict, replace
 from pathlib import Path
-from types import SimpleNamespace
-from typing import cast
 
-import numpy as np
-import strength
-from evalsets import DATASETS, DEFAULT_DATA, DISPLAY, figures, load, references
+import ablation
+from ablation import all_figures, out_of_fold, row_text
+from evalsets import DATASETS, DEFAULT_DATA, DISPLAY, references
 
-from essaycheck.analysis import Analyzer, build_pipeline, clean_answer
+from essaycheck.analysis import Analyzer, build_pipeline
 from essaycheck.checker import Checker
-from essaycheck.errors import EssaycheckError
-from essaycheck.evaluation import credit, pearson, roc_auc
 from essaycheck.extract import NO_ANTICIPATION, Anticipation, draft_rubric
 
 DEFAULT = Anticipation()
@@ -59,101 +54,17 @@ def draft_all(rows: list[dict], analyzer: Analyzer, name: str, anticipation: Ant
     return out
 
 
-class Scorer:
+class Scorer(ablation.Scorer):
     """Every answer analysed once; scored under any drafting setting."""
 
-    def __init__(self, data_dir: Path, nlp) -> None:
-        self.nlp = nlp
-        self.analyzer = Analyzer(nlp)
-        self.rows = {name: load(data_dir, name) for name in DATASETS}
-        self.analyses: dict[str, list] = {}
-        for name, rows in self.rows.items():
-            texts = []
-            for i, row in enumerate(rows):
-                try:
-                    texts.append((clean_answer(row["student_answer"]), i))
-                except EssaycheckError:
-                    continue
-            found = [None] * len(rows)
-            for analysis, i in self.analyzer.analyse_many(iter(texts)):
-                found[i] = analysis
-            self.analyses[name] = found
-        self.cache: dict[tuple, dict] = {}
-
-    def score(self, name: str, anticipation: Anticipation) -> dict[str, np.ndarray]:
-        """The continuous score and the mark (shares of max_score) of every row."""
-        key = (name, anticipation)
-        if key not in self.cache:
-            rows = self.rows[name]
-            checker = Checker(draft_all(rows, self.analyzer, name, anticipation),
-                              nlp=self.nlp).fit()
-            scores, marks = np.zeros(len(rows)), np.zeros(len(rows))
-            for i, (row, analysis) in enumerate(zip(rows, self.analyses[name], strict=True)):
-                if analysis is None:
-                    continue
-                rubric = checker.rubric(row["rid"])
-                result = checker._result(rubric, analysis, row["student_answer"])
-                covered, partial = checker.matcher(row["rid"]).thresholds
-                scores[i] = credit(result, covered, partial)
-                marks[i] = result.score / result.max_score
-            self.cache[key] = {"score": scores, "mark": marks}
-        return self.cache[key]
-
-
-def all_figures(name: str, rows: list[dict], scored: dict[str, np.ndarray]) -> dict:
-    """eval_report's figures of the continuous score, and the mark's AUC (or r)."""
-    out = figures(name, scored["score"], rows)
-    human = [row["human"] for row in rows]
-    marks = scored["mark"].tolist()
-    if name == "saf":
-        out["pearson_of_mark"] = pearson(human, marks)
-    else:
-        out["roc_auc_of_mark"] = roc_auc([int(h) for h in human], marks)
-    return out
-
-
-def criterion(scorer: Scorer, anticipation: Anticipation, masks: dict[str, np.ndarray]
-              ) -> float:
-    """Mean of SciEntsBank's and Beetle's AUC and SAF's r over the masked rows."""
-    values = []
-    for name, rows in scorer.rows.items():
-        if masks[name].any():
-            scores = scorer.score(name, anticipation)["score"]
-            values.append(strength.metric(name, rows, scores, masks[name]))
-    values = [v for v in values if math.isfinite(v)]
-    return float(np.mean(values)) if values else -math.inf
-
-
-def out_of_fold(scorer: Scorer, candidates: list[Anticipation], fold_of: dict[str, np.ndarray]
-                ) -> tuple[dict[str, dict[str, np.ndarray]], list[Anticipation]]:
-    """Each fold's rows scored with the candidate chosen on the other folds."""
-    combined = {name: {"score": np.zeros(len(rows)), "mark": np.zeros(len(rows))}
-                for name, rows in scorer.rows.items()}
-    chosen = []
-    for k in range(int(max(f.max() for f in fold_of.values())) + 1):
-        train = {name: fold_of[name] != k for name in scorer.rows}
-        best = max(candidates, key=lambda c: criterion(scorer, c, train))
-        chosen.append(best)
-        for name in scorer.rows:
-            test = fold_of[name] == k
-            for part in ("score", "mark"):
-                combined[name][part][test] = scorer.score(name, best)[part][test]
-    return combined, chosen
-
-
-def row_text(label: str, report: dict) -> str:
-    cells = []
-    for name in DATASETS:
-        f = report[name]
-        if name == "saf":
-            cells.append(f"{f['pearson']:.3f} / {f['qwk']:.3f} / {f['pearson_of_mark']:.3f}")
-        else:
-            cells.append(f"{f['roc_auc']:.3f} / {f['accuracy']:.3f} / "
-                         f"{f['roc_auc_of_mark']:.3f}")
-    return f"| {label} | " + " | ".join(cells) + " |"
+    def checker(self, name: str, candidate: Anticipation) -> Checker:
+        """The set's questions drafted with ``candidate``, fitted with default settings."""
+        return Checker(draft_all(self.rows[name], self.analyzer, name, candidate),
+                       nlp=self.nlp).fit()
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Print the table (or ``--json``, the figures) of the settings tried."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -166,9 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     def report_of(scored_by_set) -> dict:
         return {name: all_figures(name, rows[name], scored_by_set[name]) for name in rows}
 
-    # strength.folds reads only each set's rows
-    fold_of = strength.folds({name: cast(strength.Collected, SimpleNamespace(rows=r))
-                              for name, r in rows.items()})
+    fold_of = ablation.folds(rows)
     lines = ["| drafting (SciEntsBank, Beetle: AUC / acc / AUC of the mark; SAF: r / QWK / "
              "r of the mark) | " + " | ".join(DISPLAY[n] for n in DATASETS) + " |",
              "|---|---|---|---|"]

@@ -25,21 +25,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from dataclasses import asdict, replace
 from pathlib import Path
-from types import SimpleNamespace
-from typing import cast
 
+import ablation
 import numpy as np
-import strength
-from evalsets import DATASETS, DEFAULT_DATA, DISPLAY, build_rubrics, figures, load
+from ablation import all_figures, out_of_fold, row_text
+from evalsets import DATASETS, DEFAULT_DATA, DISPLAY, build_rubrics
 
-from essaycheck.analysis import Analyzer, build_pipeline, clean_answer
+from essaycheck.analysis import build_pipeline
 from essaycheck.checker import Checker
-from essaycheck.errors import EssaycheckError
-from essaycheck.evaluation import credit, pearson, roc_auc
 from essaycheck.matching import MatchSettings
 from essaycheck.rubric import Rubric
 
@@ -64,110 +60,37 @@ def without_keywords(rubric: Rubric) -> Rubric:
     return replace(rubric, points=tuple(replace(p, keywords=()) for p in rubric.points))
 
 
-class Scorer:
+class Scorer(ablation.Scorer):
     """Every answer analysed once; scored under any rubric variant and settings."""
 
     def __init__(self, data_dir: Path, nlp) -> None:
-        self.nlp = nlp
-        self.analyzer = Analyzer(nlp)
-        self.rows = {name: load(data_dir, name) for name in DATASETS}
+        super().__init__(data_dir, nlp)
         self.rubrics = {name: build_rubrics(rows, self.analyzer, name)
                         for name, rows in self.rows.items()}
-        self.analyses: dict[str, list] = {}
-        for name, rows in self.rows.items():
-            texts = []
-            for i, row in enumerate(rows):
-                try:
-                    texts.append((clean_answer(row["student_answer"]), i))
-                except EssaycheckError:
-                    continue
-            found = [None] * len(rows)
-            for analysis, i in self.analyzer.analyse_many(iter(texts)):
-                found[i] = analysis
-            self.analyses[name] = found
-        self.cache: dict[tuple, dict[str, np.ndarray]] = {}
 
-    def score(self, name: str, settings: MatchSettings, bare: bool = True
-              ) -> dict[str, np.ndarray]:
-        """The continuous score and the mark (shares of max_score) of every row, on the
-        rubrics without keyword groups (``bare``) or as drafted."""
-        key = (name, settings, bare)
-        if key not in self.cache:
-            rows = self.rows[name]
-            rubrics = [without_keywords(r) if bare else r for r in self.rubrics[name]]
-            checker = Checker(rubrics, nlp=self.nlp, settings=settings).fit()
-            scores, marks = np.zeros(len(rows)), np.zeros(len(rows))
-            for i, (row, analysis) in enumerate(zip(rows, self.analyses[name], strict=True)):
-                if analysis is None:
-                    continue
-                rubric = checker.rubric(row["rid"])
-                result = checker._result(rubric, analysis, row["student_answer"])
-                covered, partial = checker.matcher(row["rid"]).thresholds
-                scores[i] = credit(result, covered, partial)
-                marks[i] = result.score / result.max_score
-            self.cache[key] = {"score": scores, "mark": marks}
-        return self.cache[key]
+    def score(self, name: str, candidate, bare: bool = True) -> dict[str, np.ndarray]:
+        """The continuous score and the mark (shares of max_score) of every row under the
+        settings ``candidate``, on the rubrics without keyword groups (``bare``) or as
+        drafted."""
+        return super().score(name, (candidate, bare))
 
-
-def all_figures(name: str, rows: list[dict], scored: dict[str, np.ndarray]) -> dict:
-    """eval_report's figures of the continuous score, and the mark's AUC (or r)."""
-    out = figures(name, scored["score"], rows)
-    human = [row["human"] for row in rows]
-    marks = scored["mark"].tolist()
-    if name == "saf":
-        out["pearson_of_mark"] = pearson(human, marks)
-    else:
-        out["roc_auc_of_mark"] = roc_auc([int(h) for h in human], marks)
-    return out
-
-
-def criterion(scorer: Scorer, settings: MatchSettings, masks: dict[str, np.ndarray]) -> float:
-    """Mean of SciEntsBank's and Beetle's AUC and SAF's r over the masked rows."""
-    values = []
-    for name, rows in scorer.rows.items():
-        if masks[name].any():
-            values.append(strength.metric(name, rows, scorer.score(name, settings)["score"],
-                                          masks[name]))
-    values = [v for v in values if math.isfinite(v)]
-    return float(np.mean(values)) if values else -math.inf
-
-
-def out_of_fold(scorer: Scorer, candidates: list[MatchSettings], fold_of: dict[str, np.ndarray]
-                ) -> tuple[dict[str, dict[str, np.ndarray]], list[MatchSettings]]:
-    """Each fold's rows scored with the candidate chosen on the other folds."""
-    combined = {name: {"score": np.zeros(len(rows)), "mark": np.zeros(len(rows))}
-                for name, rows in scorer.rows.items()}
-    chosen = []
-    for k in range(int(max(f.max() for f in fold_of.values())) + 1):
-        train = {name: fold_of[name] != k for name in scorer.rows}
-        best = max(candidates, key=lambda c: criterion(scorer, c, train))
-        chosen.append(best)
-        for name in scorer.rows:
-            test = fold_of[name] == k
-            for part in ("score", "mark"):
-                combined[name][part][test] = scorer.score(name, best)[part][test]
-    return combined, chosen
-
-
-def row_text(label: str, report: dict) -> str:
-    cells = []
-    for name in DATASETS:
-        f = report[name]
-        if name == "saf":
-            cells.append(f"{f['pearson']:.3f} / {f['qwk']:.3f} / {f['pearson_of_mark']:.3f}")
-        else:
-            cells.append(f"{f['roc_auc']:.3f} / {f['accuracy']:.3f} / "
-                         f"{f['roc_auc_of_mark']:.3f}")
-    return f"| {label} | " + " | ".join(cells) + " |"
+    def checker(self, name: str, candidate: tuple[MatchSettings, bool]) -> Checker:
+        """The set's drafted rubrics (without keyword groups if ``bare``) fitted with the
+        settings."""
+        settings, bare = candidate
+        rubrics = [without_keywords(r) if bare else r for r in self.rubrics[name]]
+        return Checker(rubrics, nlp=self.nlp, settings=settings).fit()
 
 
 def _alternatives(settings: MatchSettings) -> dict:
+    """The settings' alternative_* fields, as the report shows what was chosen."""
     keys = ("alternative_family", "alternative_synonyms", "alternative_context",
             "alternative_weight")
     return {k: v for k, v in asdict(settings).items() if k in keys}
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Print the table (or ``--json``, the figures) of the settings tried."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -188,8 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                  for name in rows}
     print(f"[rubrics as drafted, alternatives off and on: identical {unchanged}]",
           file=sys.stderr)
-    fold_of = strength.folds({name: cast(strength.Collected, SimpleNamespace(rows=r))
-                              for name, r in rows.items()})
+    fold_of = ablation.folds(rows)
     lines = ["| points without keywords (SciEntsBank, Beetle: AUC / acc / AUC of the mark; "
              "SAF: r / QWK / r of the mark) | " + " | ".join(DISPLAY[n] for n in DATASETS)
              + " |", "|---|---|---|---|"]
