@@ -5,6 +5,7 @@ check), a waitress server that stops at once, and one-off rubrics."""
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import threading
 from collections.abc import Collection, Iterator
@@ -175,3 +176,46 @@ def assert_no_axe_violations(page, label: str, impacts: Collection[str] | None =
     assert not violations, f"axe ({label}):\n" + "\n".join(
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
         for v in violations)
+
+
+def _write_eval_set(folder, name, header, make_row):
+    with open(folder / name, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for q in range(6):
+            for a in range(6):
+                writer.writerow(make_row(q, a))
+
+
+def small_eval_data(tmp_path):
+    """The three eval sets in miniature, written to ``tmp_path`` under their file names: six
+    questions, six answers each (for the eval and ablation scripts' tests)."""
+    topics = ["magnets attract iron", "plants need sunlight", "ice melts when heated",
+              "sound is a vibration", "metals conduct electricity", "the moon orbits earth"]
+
+    def answer(q, a):
+        return topics[q] + " because of science" if a % 2 else "I do not know the answer"
+
+    def sb(q, a):
+        return [f"Q{q}", f"Question {q}?", topics[q].capitalize() + ".", answer(q, a),
+                a % 2, "correct" if a % 2 else "incorrect", "x", f"{q}.{a}"]
+
+    def beetle(q, a):
+        return [f"B{q}", f"Question {q}?", topics[q], f"[BEST] {topics[q]} || [GOOD] it is so",
+                answer(q, a), a % 2, "x", "x", f"{q}.{a}"]
+
+    def saf(q, a):
+        score = [0, 1, 0.5, 1, 0.5, 1][a]
+        label = {0: "Incorrect", 0.5: "Partially correct", 1: "Correct"}[score]
+        return [f"S{q}", f"Question {q}?", topics[q] + ".\n- and more", answer(q, a), score, 1,
+                label, "", f"{q}.{a}"]
+
+    common = ["question_id", "question", "reference_answer"]
+    _write_eval_set(tmp_path, "scientsbank-train.csv",
+                    common + ["student_answer", "score", "label", "label_3way", "answer_id"], sb)
+    _write_eval_set(tmp_path, "beetle-train.csv",
+                    common + ["all_reference_answers", "student_answer", "score", "label",
+                              "label_3way", "answer_id"], beetle)
+    _write_eval_set(tmp_path, "saf-en-train.csv",
+                    common + ["student_answer", "score", "score_max", "label", "tutor_feedback",
+                              "answer_id"], saf)

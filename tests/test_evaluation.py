@@ -33,7 +33,7 @@ from essaycheck.evaluation import (
     whole_marks,
 )
 
-from .conftest import RUBRIC_DIR
+from .conftest import RUBRIC_DIR, small_eval_data
 
 SPEECH = "secret-speech-1956"
 THAW = "thaw-significance"
@@ -228,52 +228,8 @@ def test_evaluate_command_errors(tmp_path):
 
 
 # -- the accuracy report script ------------------------------------------------------------
-def _write_eval_set(folder, name, header, make_row):
-    import csv
-
-    with open(folder / name, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for q in range(6):
-            for a in range(6):
-                writer.writerow(make_row(q, a))
-
-
-def _small_eval_data(tmp_path):
-    """The three eval sets in miniature: six questions, six answers each."""
-    topics = ["magnets attract iron", "plants need sunlight", "ice melts when heated",
-              "sound is a vibration", "metals conduct electricity", "the moon orbits earth"]
-
-    def answer(q, a):
-        return topics[q] + " because of science" if a % 2 else "I do not know the answer"
-
-    def sb(q, a):
-        return [f"Q{q}", f"Question {q}?", topics[q].capitalize() + ".", answer(q, a),
-                a % 2, "correct" if a % 2 else "incorrect", "x", f"{q}.{a}"]
-
-    def beetle(q, a):
-        return [f"B{q}", f"Question {q}?", topics[q], f"[BEST] {topics[q]} || [GOOD] it is so",
-                answer(q, a), a % 2, "x", "x", f"{q}.{a}"]
-
-    def saf(q, a):
-        score = [0, 1, 0.5, 1, 0.5, 1][a]
-        label = {0: "Incorrect", 0.5: "Partially correct", 1: "Correct"}[score]
-        return [f"S{q}", f"Question {q}?", topics[q] + ".\n- and more", answer(q, a), score, 1,
-                label, "", f"{q}.{a}"]
-
-    common = ["question_id", "question", "reference_answer"]
-    _write_eval_set(tmp_path, "scientsbank-train.csv",
-                    common + ["student_answer", "score", "label", "label_3way", "answer_id"], sb)
-    _write_eval_set(tmp_path, "beetle-train.csv",
-                    common + ["all_reference_answers", "student_answer", "score", "label",
-                              "label_3way", "answer_id"], beetle)
-    _write_eval_set(tmp_path, "saf-en-train.csv",
-                    common + ["student_answer", "score", "score_max", "label", "tutor_feedback",
-                              "answer_id"], saf)
-
-
 def test_eval_report_prints_the_table_on_small_data(tmp_path, capsys, script):
-    _small_eval_data(tmp_path)
+    small_eval_data(tmp_path)
     module = script("eval_report")
     record = tmp_path / "ACCURACY.md"
     record.write_text("# Figures\n\n<!-- eval-report:begin -->\nstale figures\n"
@@ -302,7 +258,7 @@ def test_eval_report_prints_the_table_on_small_data(tmp_path, capsys, script):
 
 
 def test_fit_strength_scores_answers_as_the_checker_does(tmp_path, nlp, script):
-    _small_eval_data(tmp_path)
+    small_eval_data(tmp_path)
     fit, strength, evalsets = script("fit_strength"), script("strength"), script("evalsets")
     sets, checkers = {}, {}
     for name in ("scientsbank", "beetle", "saf"):

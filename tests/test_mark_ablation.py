@@ -6,7 +6,7 @@ import csv
 
 import numpy as np
 
-from .test_evaluation import _small_eval_data
+from .conftest import small_eval_data
 
 
 def _with_copies(folder):
@@ -26,7 +26,7 @@ def _with_copies(folder):
 
 
 def test_mark_ablation_marks_as_the_checker_does(tmp_path, nlp, script):
-    _small_eval_data(tmp_path)
+    small_eval_data(tmp_path)
     _with_copies(tmp_path)
     ablation, strength, evalsets = (script("mark_ablation"), script("strength"),
                                     script("evalsets"))
@@ -50,7 +50,7 @@ def test_mark_ablation_marks_as_the_checker_does(tmp_path, nlp, script):
 
 
 def test_mark_ablation_prints_its_table(tmp_path, capsys, script):
-    _small_eval_data(tmp_path)
+    small_eval_data(tmp_path)
     _with_copies(tmp_path)
     assert script("mark_ablation").main(["--data", str(tmp_path)]) == 0
     out = capsys.readouterr().out
