@@ -118,7 +118,7 @@ def test_only_a_copy_of_the_question_loses_its_credit(make_rubric):
     copy = build_result(rubric, matches, text, 1.0, 5, thresholds, question_reproduced=1.0)
     assert copy.score == 0
     assert any("repeats the question" in w for w in copy.warnings)
-    assert copy.summary == ("0 of 2 points covered, 1 partly: 0 out of 2, as the answer "
+    assert copy.summary == ("0 of 2 points covered, 1 partly: 0 out of 2, as your answer "
                             "mostly repeats the question.")
     assert [p.status for p in copy.points] == [PARTIAL, MISSED]  # still shown as found
     # a covered point is never taken away, copy or not

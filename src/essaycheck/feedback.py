@@ -135,7 +135,7 @@ def build_result(rubric: Rubric, matches: list[PointMatch], analysis: Analysis,
     summary += f": {score:g} out of {rubric.max_score:g}"
     if repeats and partial:
         # the points partly made earn nothing here: say why, so the sentence fits the mark
-        summary += ", as the answer mostly repeats the question"
+        summary += ", as your answer mostly repeats the question"
     if rubric.mark_shift:
         summary += (f", with {rubric.mark_shift * rubric.max_score:+.1f} from your teacher's "
                     "calibration of how this question is marked")

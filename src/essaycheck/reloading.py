@@ -94,7 +94,7 @@ class FollowedRubrics:
             return False
         self._checker = self._checker.with_rubrics(rubrics)
         log.info("rubrics reloaded from %s: %s", self.directory,
-                    ", ".join(self._checker.question_ids))
+                 ", ".join(self._checker.question_ids))
         return True
 
     def _warn(self, problems: list[RubricProblem], kept: dict[Path, Rubric] | None = None
@@ -106,5 +106,5 @@ class FollowedRubrics:
             old = kept.get(Path(source))
             still = (f"still serving its last good version of {old.id!r}" if old is not None
                      else "not served")
-            log.warning("rubric file %s is not valid, %s: %s", source, still,
+            log.warning("rubric file %s is not valid, %s until it is fixed: %s", source, still,
                         listed)
