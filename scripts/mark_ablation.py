@@ -189,6 +189,7 @@ def report_of(sets, scored: dict[str, np.ndarray]) -> dict:
 
 
 def row_text(label: str, figs: dict) -> str:
+    """A table row: per set, the mark's AUC / accuracy (SAF: its r)."""
     cells = []
     for name in DATASETS:
         f = figs[name]
@@ -228,6 +229,7 @@ FLOORS = (1.0, 0.95, 0.9, 5 / 6, 2 / 3)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Print the table (or ``--json``, the figures) of the mark's variants."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")

@@ -191,6 +191,7 @@ def table(probes: list[dict[str, str]], before: dict | None, now: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Print the table (or ``--json``, the verdicts) of the probe answers by kind."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--probes", type=Path, default=PROBES)
     parser.add_argument("--notes", type=Path, default=NOTES,

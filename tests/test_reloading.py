@@ -33,12 +33,14 @@ class Clock:
 
 @pytest.fixture
 def folder(tmp_path, make_rubric):
+    """A rubric folder holding conftest's one-off ``plants`` rubric."""
     save_rubric(tmp_path, make_rubric())
     return tmp_path
 
 
 @pytest.fixture
 def client(nlp, folder):
+    """A test client of the student page's app following ``folder`` every ``INTERVAL`` s."""
     checker = Checker(load_directory(folder), nlp=nlp).fit()
     app = create_app(checker=checker, rubrics_dir=folder, reload_interval=INTERVAL,
                      config={"WTF_CSRF_ENABLED": False})
@@ -46,18 +48,22 @@ def client(nlp, folder):
 
 
 def questions(client) -> list[str]:
+    """The ids of the questions the app offers now."""
     return [q["id"] for q in client.get("/api/v1/questions").get_json()["questions"]]
 
 
 def check(client, question_id: str, answer: str):
+    """The API's response to checking ``answer``."""
     return client.post("/api/v1/check", json={"question_id": question_id, "answer": answer})
 
 
 def next_interval() -> None:
+    """Wait until the app's next look at the folder is due."""
     time.sleep(INTERVAL * 1.5)
 
 
 def light_point(client) -> dict:
+    """The ``plants`` rubric's second point, as it marks the ``SUNSHINE`` answer."""
     return check(client, "plants", SUNSHINE).get_json()["points"][1]
 
 

@@ -288,6 +288,8 @@ def api_draft():
 
 @api.post("/rubrics/try")
 def api_try():
+    """Score the sample answers with the rubric as it stands (``workshop.try_rubric``): each
+    answer's result and disagreements, and the agreement figures."""
     body = json_body("rubric", "answers")
     workshop = get_workshop()
     workshop.new_try()  # before any work: suggestions for an older rubric may stop now
