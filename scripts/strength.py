@@ -13,17 +13,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import compress
 from pathlib import Path
 
 import numpy as np
 from evalsets import FOLDS, build_rubrics, load
 
 from essaycheck.analysis import Analyzer, clean_answer
-from essaycheck.checker import Checker
+from essaycheck.checker import Checker, question_repeat
 from essaycheck.errors import EssaycheckError
 from essaycheck.evaluation import pearson, roc_auc
-from essaycheck.feedback import question_reproduced, repeats_question
+from essaycheck.feedback import repeats_question
 from essaycheck.matching import DEFAULT_THRESHOLDS, STRENGTH_WEIGHTS, MatchSettings
 
 STEP = 0.05
@@ -94,10 +93,7 @@ def collect(data_dir: Path, name: str, nlp, settings: MatchSettings | None = Non
         if extra_features is not None:
             more = extra_features(matcher, rubric, analysis, analyzer, forms_cache)
         max_score[i] = rubric.max_score
-        # spelled as Checker reads them, so a misspelt copy of the question is one too
-        words = list(map(matcher.spell, compress(analysis.lemmas, analysis.content)))
-        repeats[i] = repeats_question(matcher.question_overlap(words),
-                                      question_reproduced(words, matcher.question_words))
+        repeats[i] = repeats_question(*question_repeat(matcher, analysis))
         for p, point_rows in enumerate(matcher.evidence(analysis)):
             bag_start.append(len(evidence))
             if not point_rows:  # no words at all: one instance with no evidence
