@@ -133,14 +133,7 @@ def marks(c: strength.Collected, v: Variant, weights=None) -> np.ndarray:
     with each step switchable."""
     covered, partial = strength.COVERED, strength.PARTIAL
     s = strength.instance_strengths(c, weights or WEIGHTS, partial)
-    s = np.where(c.listed, np.minimum(s, covered - 1e-6), s)
-    rounded = np.round(s, 9)
-    best = np.maximum.reduceat(rounded, c.bag_start)
-    ends = np.append(c.bag_start[1:], len(s))
-    at_best = rounded >= np.repeat(best, ends - c.bag_start)
-    first = np.array([start + int(np.argmax(at_best[start:end]))
-                      for start, end in zip(c.bag_start.tolist(), ends.tolist(), strict=True)])
-    confidence = np.array([round(min(1.0, max(0.0, x)), 3) for x in best.tolist()])
+    best, first, confidence = strength.best_instances(c, s, covered)
     listed = c.listed[first] & (confidence >= partial)
     credit = _fine_credits(confidence, listed if v.list_half else np.zeros_like(listed),
                            covered, partial)

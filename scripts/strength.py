@@ -160,6 +160,22 @@ def answer_scores(c: Collected, s: np.ndarray, covered: float = COVERED, partial
     return np.divide(total, weight, out=np.zeros(len(c.rows)), where=weight > 0)
 
 
+def best_instances(c: Collected, s: np.ndarray, covered: float = COVERED
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per bag (an answer's point), from its instances' strengths ``s`` (a list of key words
+    kept below ``covered``): the best strength, the first instance that reaches it (as the
+    matcher breaks ties) and the point's confidence as the result reports it."""
+    s = np.where(c.listed, np.minimum(s, covered - 1e-6), s)
+    rounded = np.round(s, 9)
+    best = np.maximum.reduceat(rounded, c.bag_start)
+    ends = np.append(c.bag_start[1:], len(s))
+    at_best = rounded >= np.repeat(best, ends - c.bag_start)
+    first = np.array([start + int(np.argmax(at_best[start:end]))
+                      for start, end in zip(c.bag_start.tolist(), ends.tolist(), strict=True)])
+    confidence = np.array([round(min(1.0, max(0.0, x)), 3) for x in best.tolist()])
+    return best, first, confidence
+
+
 def answer_marks(c: Collected, s: np.ndarray, covered: float = COVERED,
                  partial: float = PARTIAL) -> np.ndarray:
     """The mark (``feedback.build_result``'s, as a share of max_score) of every answer from
@@ -172,15 +188,7 @@ def answer_marks(c: Collected, s: np.ndarray, covered: float = COVERED,
 
     if not len(s):
         return np.zeros(len(c.rows))
-    s = np.where(c.listed, np.minimum(s, covered - 1e-6), s)
-    rounded = np.round(s, 9)
-    best = np.maximum.reduceat(rounded, c.bag_start)
-    # the best instance of each bag (the first that reaches its best, as the matcher's ties)
-    ends = np.append(c.bag_start[1:], len(s))
-    at_best = rounded >= np.repeat(best, ends - c.bag_start)
-    first = np.array([start + int(np.argmax(at_best[start:end]))
-                      for start, end in zip(c.bag_start.tolist(), ends.tolist(), strict=True)])
-    confidence = np.array([round(min(1.0, max(0.0, x)), 3) for x in best.tolist()])
+    best, first, confidence = best_instances(c, s, covered)
     made = confidence >= partial
     listed = c.listed[first] & made
     credit_ = _fine_credits(confidence, listed, covered, partial)
