@@ -50,7 +50,6 @@ class FollowedRubrics:
         # what each file last held when it was valid: kept while the file is broken
         self._good: dict[Path, Rubric] = found
         self._warn(problems)
-        self.problems: list[RubricProblem] = problems
 
     def checker(self) -> Checker:
         """The checker to use for this request: the current one, after a look at the folder
@@ -82,7 +81,6 @@ class FollowedRubrics:
                 kept[path] = rubric
                 taken.add(rubric.id)
         self._warn(problems, kept)
-        self.problems = problems
         good = {**found, **kept}
         if not good:
             log.warning("%s holds no valid rubric now; still serving the %d "
