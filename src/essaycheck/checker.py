@@ -141,16 +141,19 @@ class Checker:
 
     def _result(self, rubric: Rubric, analysis: Analysis, answer: str) -> CheckResult:
         matcher = self.matchers_[rubric.id]
-        matches = matcher.match(analysis)
-        overlap, reproduced = question_repeat(matcher, analysis)
+        matches, words = matcher.match_spelled(analysis)
+        overlap, reproduced = question_repeat(matcher, analysis, words)
         return build_result(rubric, matches, analysis, overlap, count_words(answer),
                             matcher.thresholds, reproduced)
 
 
-def question_repeat(matcher: PointMatcher, analysis: Analysis) -> tuple[float, float]:
+def question_repeat(matcher: PointMatcher, analysis: Analysis,
+                    words: list[str] | None = None) -> tuple[float, float]:
     """How far an answer repeats its question, as the mark reads it
     (``feedback.repeats_question``): the share of its content words that are the question's,
     and the share of the question's distinct content words it uses; its words spelled as the
-    matcher reads them, so that a misspelt copy of the question is one too."""
-    words = list(map(matcher.spell, compress(analysis.lemmas, analysis.content)))
+    matcher reads them, so that a misspelt copy of the question is one too (``words``: those
+    spelled words when at hand, as ``PointMatcher.match_spelled`` gives them)."""
+    if words is None:
+        words = list(map(matcher.spell, compress(analysis.lemmas, analysis.content)))
     return matcher.question_overlap(words), question_reproduced(words, matcher.question_words)

@@ -30,6 +30,7 @@ import operator
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from itertools import compress
 from typing import Any, NamedTuple
 
 from rapidfuzz.distance import OSA
@@ -65,6 +66,11 @@ _LIST_SEPARATORS = re.compile(r"[,;\n/•·|]+")
 STRENGTH_WEIGHTS = (("coverage", 0.5), ("recall", 0.25), ("char_recall", 0.25))
 _WEIGHTS = dict(STRENGTH_WEIGHTS)
 _CACHE_LIMIT = 50_000
+#: ``PointMatcher._type_info``: spelled lemma, is a word, feature bits, n-gram bits, stem,
+#: the word as written normalised
+_TypeInfo = tuple[str, bool, int, int, "str | None", str]
+#: per token of an answer: spelled lemmas, is a word, ``_TypeInfo``
+_Tokens = tuple[list[str], list[bool], list[_TypeInfo]]
 
 
 def combine(coverage: float, recall: float, char: float, own: bool, grouped: bool,
@@ -283,7 +289,7 @@ class PointMatcher:
         self._spelling_cache: dict[str, str] = {}
         self._stem_cache: dict[str, str] = {}
         self._targets_cache: dict[tuple[str, ...], tuple] = {}
-        self._type_cache: dict[int, tuple[str, bool, int, int]] = {}
+        self._type_cache: dict[int, _TypeInfo] = {}
 
     def _fit_points(self, rubric: Rubric, texts: _RubricTexts) -> None:
         """Each point's wordings: its text (with its keyword groups), then its accepted
@@ -534,12 +540,12 @@ class PointMatcher:
         return bits, grams
 
     def _evidence_table(self, analysis: Analysis, ranges: list[tuple[int, int]]
-                        ) -> tuple[EvidenceTable, tuple[list[str], list[bool]]]:
+                        ) -> tuple[EvidenceTable, _Tokens]:
         """The evidence of every segment (a range of sentences) for every wording at once:
         each sentence becomes a row of the index's features it holds, a segment the union of
         its sentences' rows, and the evidence a few products with the index's matrices.
         Also, per token, its lemma after spelling and whether it is a word at all (not
-        punctuation), read in the same pass."""
+        punctuation), read in the same pass, and each token's ``_type_info``."""
         keys = [(kind << 2) | (negated << 1) | content for kind, negated, content
                 in zip(analysis.types, analysis.negated, analysis.content, strict=True)]
         infos: list[Any] = list(map(self._type_cache.get, keys))  # all filled in below
@@ -550,23 +556,31 @@ class PointMatcher:
                     for a, b in analysis.sentences]
         grams = [functools.reduce(operator.or_, map(_GRAM_BITS, infos[a:b]), 0)
                  for a, b in analysis.sentences]
-        tokens = (list(map(_SPELLED, infos)), list(map(_IS_WORD, infos)))
+        tokens = (list(map(_SPELLED, infos)), list(map(_IS_WORD, infos)), infos)
         return self.index_.table(features, grams, ranges), tokens
 
-    def _type_info(self, analysis: Analysis, i: int, key: int) -> tuple[str, bool, int, int]:
+    def _type_info(self, analysis: Analysis, i: int, key: int) -> _TypeInfo:
         """What token i adds, kept (bounded) under its word type, negation and content flag:
         its lemma after spelling (content words only), whether it is a word at all (not
-        punctuation), and the bit masks of its features and n-grams in the evidence index."""
+        punctuation), the bit masks of its features and n-grams in the evidence index, and
+        what ``_term_tokens`` compares: its light stem (content words, stems on; else None)
+        and the word as written, normalised (words only; else "")."""
         lemma, content = analysis.lemmas[i], analysis.content[i]
         bits = grams = 0
+        stemmed: str | None = None
+        normed = ""
         if content:
             lemma, is_word = self._spell(lemma), True
+            if self.settings_.stems:
+                stemmed = self._stem(lemma)
         else:
             is_word = any(c.isalnum() for c in lemma)
         if is_word:
-            written = analysis.text[analysis.starts[i]:analysis.ends[i]] if content else ""
-            bits, grams = self._word_evidence(lemma, analysis.negated[i], content, written)
-        info = (lemma, is_word, bits, grams)
+            surface = analysis.text[analysis.starts[i]:analysis.ends[i]]
+            normed = normalise_lemma(surface)
+            bits, grams = self._word_evidence(lemma, analysis.negated[i], content,
+                                              surface if content else "")
+        info = (lemma, is_word, bits, grams, stemmed, normed)
         if len(self._type_cache) < _CACHE_LIMIT:
             self._type_cache[key] = info
         return info
@@ -604,11 +618,17 @@ class PointMatcher:
 
     def match(self, analysis: Analysis) -> list[PointMatch]:
         """Match every point of the rubric against one analysed answer."""
+        return self.match_spelled(analysis)[0]
+
+    def match_spelled(self, analysis: Analysis) -> tuple[list[PointMatch], list[str]]:
+        """``match``, and the answer's content lemmas after spelling (as ``spell`` gives
+        them), which the matching reads anyway."""
         check_is_fitted(self, "index_")
         settings = self.settings_
         ranges = segments(analysis, settings.window)
         if not ranges:
-            return [PointMatch(point.id, MISSED, 0.0, (), ()) for point in self.points_]
+            return ([PointMatch(point.id, MISSED, 0.0, (), ()) for point in self.points_],
+                    list(map(self._spell, compress(analysis.lemmas, analysis.content))))
         table, tokens = self._evidence_table(analysis, ranges)
         strengths = table.strengths(
             (settings.coverage_weight, settings.recall_weight, settings.char_weight),
@@ -641,13 +661,12 @@ class PointMatcher:
                 point.id, status, round(min(1.0, decided), 3),
                 self._surface_terms(analysis, evidence, tokens),
                 _evidence_spans(analysis, first, last, evidence), is_listed(s)))
-        return matches
+        return matches, list(compress(tokens[0], analysis.content))
 
     def _term_tokens(self, analysis: Analysis, first: int, last: int, found: list[str],
-                     tokens: tuple[list[str], list[bool]]) -> list[int]:
+                     tokens: _Tokens) -> list[int]:
         """Indices of the tokens in sentences first..last that are the matched terms: the
         same lemma (after spelling), the same light stem, or a wildcard's prefix."""
-        spelled, words = tokens
         key = tuple(found)
         targets = self._targets_cache.get(key)
         if targets is None:
@@ -658,16 +677,14 @@ class PointMatcher:
                 self._targets_cache[key] = targets
         wanted, prefixes, stems = targets
         start, end = analysis.sentences[first][0], analysis.sentences[last - 1][1]
-        text, starts, ends, content = analysis.text, analysis.starts, analysis.ends, \
-            analysis.content
-        stem_of, stem = self._stem_cache.get, self._stem
-        return [i for i in range(start, end) if words[i] and (
-            spelled[i] in wanted
-            or (stems and content[i] and (stem_of(spelled[i]) or stem(spelled[i])) in stems)
-            or (prefixes and normalise_lemma(text[starts[i]:ends[i]]).startswith(prefixes)))]
+        # a stem of None (not a content word, or stems off) is in no set of stems
+        return [i for i, (spelled, is_word, _, _, stemmed, normed)
+                in enumerate(tokens[2][start:end], start) if is_word and (
+                    spelled in wanted or stemmed in stems
+                    or (prefixes and normed.startswith(prefixes)))]
 
     def _surface_terms(self, analysis: Analysis, indices: list[int],
-                       tokens: tuple[list[str], list[bool]]) -> tuple[str, ...]:
+                       tokens: _Tokens) -> tuple[str, ...]:
         """The student's own words that earned the point, as written (a misspelt word as the
         rubric word it was taken for), in the order they appear, each once."""
         spelled = tokens[0]
@@ -700,18 +717,24 @@ def _looks_like_list(analysis: Analysis, start: int, end: int,
     """True for a bare list of key words rather than prose: few function words, many short
     comma-separated items, or (however short) three or more items of one or two words with no
     function word at all ("Socialism, party, humane.")."""
-    indices = [i for i in range(start, end) if words[i]] if words is not None else \
-        [i for i in range(start, end) if any(c.isalnum() for c in analysis.lemmas[i])]
-    if not indices:
+    if words is None:
+        words = [any(c.isalnum() for c in lemma) for lemma in analysis.lemmas[start:end]]
+    else:
+        words = words[start:end]
+    n_words = sum(words)
+    if not n_words:
         return False
-    content = sum(1 for i in indices if analysis.content[i])
-    stops = sum(1 for i in indices if analysis.stop[i])
+    content = sum(map(operator.and_, words, analysis.content[start:end]))
+    stops = sum(map(operator.and_, words, analysis.stop[start:end]))
+    if content < 5 and stops:
+        return False
+    if content >= 5 and stops / n_words < 0.15:
+        return True
+    # only now the items between separators (the costly part)
     text = analysis.text[analysis.starts[start]:analysis.ends[end - 1]]
     items = [item for item in _LIST_SEPARATORS.split(text) if item.strip()]
     if content < 5:
-        return stops == 0 and len(items) >= 3 and all(len(item.split()) <= 2 for item in items)
-    if stops / len(indices) < 0.15:
-        return True
+        return len(items) >= 3 and all(len(item.split()) <= 2 for item in items)
     return len(items) >= 4 and sum(len(item.split()) for item in items) / len(items) <= 3
 
 
