@@ -234,8 +234,16 @@ class EvidenceIndex:
               ) -> EvidenceTable:
         """The evidence table of one answer from its sentences' feature and n-gram masks."""
         words_end, singles_end, multi_end, own_end = self.bounds_
-        gather = _gather(tuple(ranges))
-        hits = _segment_rows(features, gather, self.features_, sparse=True) > 0
+        # features and n-grams unpacked and gathered into segments in one go: a sentence's
+        # n-gram bits follow its feature bits
+        width = self.features_.shape[0]
+        rows = _unpack([f | (g << width) for f, g in zip(features, grams, strict=True)],
+                       width + self.grams_.shape[0])
+        segments = _gathered(rows, _gather(tuple(ranges)))
+        # multiply just the features some sentence holds (an answer meets a small part)
+        present = numpy.flatnonzero(rows[:, :width].any(axis=0))
+        hits = (segments[:, present].astype(self.features_.dtype)
+                @ self.features_[present]) > 0
         groups = hits[:, words_end:singles_end]
         if multi_end > singles_end:
             met = (hits[:, singles_end:multi_end] @ self.multi_words_) >= self.multi_needed_
@@ -250,7 +258,7 @@ class EvidenceIndex:
         negated = (present > NEGATION_CORE) & (denied * 2 >= present - 1e-9) & (denied > 0)
         recall = (hits[:, :words_end] @ self.word_weights_) / self.word_totals_
         own = hits[:, multi_end:own_end] | (coverage > 0)
-        chars = _segment_rows(grams, gather, self.grams_)
+        chars = segments[:, width:].astype(self.grams_.dtype) @ self.grams_
         return EvidenceTable(coverage, recall, chars, own, negated, self.grouped, features)
 
     def best(self, strengths: numpy.ndarray, cap: float, is_listed) -> list[tuple[int, int]]:
@@ -281,25 +289,22 @@ class EvidenceIndex:
         return out
 
 
-def _segment_rows(sentences: list[int], gather: tuple, matrix: numpy.ndarray,
-                  sparse: bool = False) -> numpy.ndarray:
-    """``segments x matrix``, where a segment's row is the union of its sentences' rows: each
-    sentence's bit mask over the matrix's rows, unpacked to 0/1. ``gather`` is
-    ``_gather(ranges)``. ``sparse``: multiply just the rows some sentence holds (faster for a
-    wide matrix of which an answer meets a small part)."""
-    width = matrix.shape[0]
+def _unpack(masks: list[int], width: int) -> numpy.ndarray:
+    """Bit masks (one per sentence) as rows of 0/1 of ``width`` columns."""
     size = (width + 7) // 8
-    packed = numpy.frombuffer(b"".join(mask.to_bytes(size, "little") for mask in sentences),
-                              dtype=numpy.uint8).reshape(len(sentences), size)
-    rows = numpy.unpackbits(packed, axis=1, count=width, bitorder="little")
-    if sparse:
-        present = numpy.flatnonzero(rows.any(axis=0))
-        rows, matrix = rows[:, present], matrix[present]
+    packed = numpy.frombuffer(b"".join(mask.to_bytes(size, "little") for mask in masks),
+                              dtype=numpy.uint8).reshape(len(masks), size)
+    return numpy.unpackbits(packed, axis=1, count=width, bitorder="little")
+
+
+def _gathered(rows: numpy.ndarray, gather: tuple) -> numpy.ndarray:
+    """Segment rows, each the union of its sentences' ``rows``; ``gather`` is
+    ``_gather(ranges)``."""
     firsts, more = gather
     segments = rows[firsts]
     for which, sentence in more:
         segments[which] |= rows[sentence]
-    return segments.astype(matrix.dtype) @ matrix
+    return segments
 
 
 @lru_cache(maxsize=1_024)

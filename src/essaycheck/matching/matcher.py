@@ -71,6 +71,8 @@ _CACHE_LIMIT = 50_000
 _TypeInfo = tuple[str, bool, int, int, "str | None", str]
 #: per token of an answer: spelled lemmas, is a word, ``_TypeInfo``
 _Tokens = tuple[list[str], list[bool], list[_TypeInfo]]
+#: what ``_TypeInfo`` is kept under: a token's word type, negation and content flag
+_TypeKey = tuple[int, bool, bool]
 
 
 def combine(coverage: float, recall: float, char: float, own: bool, grouped: bool,
@@ -289,7 +291,7 @@ class PointMatcher:
         self._spelling_cache: dict[str, str] = {}
         self._stem_cache: dict[str, str] = {}
         self._targets_cache: dict[tuple[str, ...], tuple] = {}
-        self._type_cache: dict[int, _TypeInfo] = {}
+        self._type_cache: dict[_TypeKey, _TypeInfo] = {}
 
     def _fit_points(self, rubric: Rubric, texts: _RubricTexts) -> None:
         """Each point's wordings: its text (with its keyword groups), then its accepted
@@ -546,8 +548,7 @@ class PointMatcher:
         its sentences' rows, and the evidence a few products with the index's matrices.
         Also, per token, its lemma after spelling and whether it is a word at all (not
         punctuation), read in the same pass, and each token's ``_type_info``."""
-        keys = [(kind << 2) | (negated << 1) | content for kind, negated, content
-                in zip(analysis.types, analysis.negated, analysis.content, strict=True)]
+        keys = list(zip(analysis.types, analysis.negated, analysis.content, strict=True))
         infos: list[Any] = list(map(self._type_cache.get, keys))  # all filled in below
         if not all(infos):
             infos = [info or self._type_info(analysis, i, key)
@@ -559,7 +560,7 @@ class PointMatcher:
         tokens = (list(map(_SPELLED, infos)), list(map(_IS_WORD, infos)), infos)
         return self.index_.table(features, grams, ranges), tokens
 
-    def _type_info(self, analysis: Analysis, i: int, key: int) -> _TypeInfo:
+    def _type_info(self, analysis: Analysis, i: int, key: _TypeKey) -> _TypeInfo:
         """What token i adds, kept (bounded) under its word type, negation and content flag:
         its lemma after spelling (content words only), whether it is a word at all (not
         punctuation), the bit masks of its features and n-grams in the evidence index, and
