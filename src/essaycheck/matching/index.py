@@ -55,7 +55,7 @@ class EvidenceTable(NamedTuple):
     own: numpy.ndarray  # any of the wording's own words or keywords is there
     negated: numpy.ndarray  # a keyword group is there only under negation
     grouped: numpy.ndarray  # per wording: it has keyword groups
-    sentences: list[int]  # per sentence, the bit mask of the index's features it holds
+    sentences: list[int]  # per sentence, the bit mask of the index's features (and n-grams)
 
     def features(self, first: int, last: int) -> int:
         """The bit mask of the features sentences first..last hold."""
@@ -185,9 +185,11 @@ class EvidenceIndex:
             for gram, weight in wording.grams.items():
                 self.grams_[gram_ids[gram], k] = weight / total
         self.grouped = numpy.array([bool(wording.groups) for wording in self.wordings])
-        # a word's features and n-grams are bits of an integer: a sentence's are their OR
+        # a word's features and n-grams are bits of one integer (the n-grams' after the
+        # features'): a sentence's are their OR
         self.feature_bits = {f: 1 << n for f, n in self.feature_ids.items()}
-        self.gram_bits = {gram: 1 << n for gram, n in gram_ids.items()}
+        shift = self.features_.shape[0]
+        self.gram_bits = {gram: 1 << (shift + n) for gram, n in gram_ids.items()}
         # per wording, what tells which of its terms a segment holds (see ``found_terms``)
         bits = self.feature_bits
         self.terms_: list[tuple[list[list[_Alternative]], list[tuple[str, int]]]] = []
@@ -230,15 +232,12 @@ class EvidenceIndex:
                      if features & mask and feature not in terms)
         return terms
 
-    def table(self, features: list[int], grams: list[int], ranges: list[tuple[int, int]]
-              ) -> EvidenceTable:
-        """The evidence table of one answer from its sentences' feature and n-gram masks."""
+    def table(self, sentences: list[int], ranges: list[tuple[int, int]]) -> EvidenceTable:
+        """The evidence table of one answer from its sentences' masks of features and n-grams
+        (``feature_bits`` and ``gram_bits``)."""
         words_end, singles_end, multi_end, own_end = self.bounds_
-        # features and n-grams unpacked and gathered into segments in one go: a sentence's
-        # n-gram bits follow its feature bits
         width = self.features_.shape[0]
-        rows = _unpack([f | (g << width) for f, g in zip(features, grams, strict=True)],
-                       width + self.grams_.shape[0])
+        rows = _unpack(sentences, width + self.grams_.shape[0])
         segments = _gathered(rows, _gather(tuple(ranges)))
         # multiply just the features some sentence holds (an answer meets a small part)
         present = numpy.flatnonzero(rows[:, :width].any(axis=0))
@@ -259,7 +258,7 @@ class EvidenceIndex:
         recall = (hits[:, :words_end] @ self.word_weights_) / self.word_totals_
         own = hits[:, multi_end:own_end] | (coverage > 0)
         chars = segments[:, width:].astype(self.grams_.dtype) @ self.grams_
-        return EvidenceTable(coverage, recall, chars, own, negated, self.grouped, features)
+        return EvidenceTable(coverage, recall, chars, own, negated, self.grouped, sentences)
 
     def best(self, strengths: numpy.ndarray, cap: float, is_listed) -> list[tuple[int, int]]:
         """Per point, the (segment, wording) that makes it most strongly: the strongest, then

@@ -66,9 +66,9 @@ _LIST_SEPARATORS = re.compile(r"[,;\n/•·|]+")
 STRENGTH_WEIGHTS = (("coverage", 0.5), ("recall", 0.25), ("char_recall", 0.25))
 _WEIGHTS = dict(STRENGTH_WEIGHTS)
 _CACHE_LIMIT = 50_000
-#: ``PointMatcher._type_info``: spelled lemma, is a word, feature bits, n-gram bits, stem,
-#: the word as written normalised
-_TypeInfo = tuple[str, bool, int, int, "str | None", str]
+#: ``PointMatcher._type_info``: spelled lemma, is a word, feature and n-gram bits, stem, the
+#: word as written normalised
+_TypeInfo = tuple[str, bool, int, "str | None", str]
 #: per token of an answer: spelled lemmas, is a word, ``_TypeInfo``
 _Tokens = tuple[list[str], list[bool], list[_TypeInfo]]
 #: what ``_TypeInfo`` is kept under: a token's word type, negation and content flag
@@ -553,17 +553,16 @@ class PointMatcher:
         if not all(infos):
             infos = [info or self._type_info(analysis, i, key)
                      for i, (info, key) in enumerate(zip(infos, keys, strict=True))]
-        features = [functools.reduce(operator.or_, map(_FEATURE_BITS, infos[a:b]), 0)
-                    for a, b in analysis.sentences]
-        grams = [functools.reduce(operator.or_, map(_GRAM_BITS, infos[a:b]), 0)
-                 for a, b in analysis.sentences]
+        masks = list(map(_BITS, infos))
+        sentences = [functools.reduce(operator.or_, masks[a:b], 0)
+                     for a, b in analysis.sentences]
         tokens = (list(map(_SPELLED, infos)), list(map(_IS_WORD, infos)), infos)
-        return self.index_.table(features, grams, ranges), tokens
+        return self.index_.table(sentences, ranges), tokens
 
     def _type_info(self, analysis: Analysis, i: int, key: _TypeKey) -> _TypeInfo:
         """What token i adds, kept (bounded) under its word type, negation and content flag:
         its lemma after spelling (content words only), whether it is a word at all (not
-        punctuation), the bit masks of its features and n-grams in the evidence index, and
+        punctuation), the bit mask of its features and n-grams in the evidence index, and
         what ``_term_tokens`` compares: its light stem (content words, stems on; else None)
         and the word as written, normalised (words only; else "")."""
         lemma, content = analysis.lemmas[i], analysis.content[i]
@@ -581,7 +580,7 @@ class PointMatcher:
             normed = normalise_lemma(surface)
             bits, grams = self._word_evidence(lemma, analysis.negated[i], content,
                                               surface if content else "")
-        info = (lemma, is_word, bits, grams, stemmed, normed)
+        info = (lemma, is_word, bits | grams, stemmed, normed)
         if len(self._type_cache) < _CACHE_LIMIT:
             self._type_cache[key] = info
         return info
@@ -679,7 +678,7 @@ class PointMatcher:
         wanted, prefixes, stems = targets
         start, end = analysis.sentences[first][0], analysis.sentences[last - 1][1]
         # a stem of None (not a content word, or stems off) is in no set of stems
-        return [i for i, (spelled, is_word, _, _, stemmed, normed)
+        return [i for i, (spelled, is_word, _, stemmed, normed)
                 in enumerate(tokens[2][start:end], start) if is_word and (
                     spelled in wanted or stemmed in stems
                     or (prefixes and normed.startswith(prefixes)))]
@@ -701,7 +700,7 @@ class PointMatcher:
         return tuple(terms)
 
 
-_SPELLED, _IS_WORD, _FEATURE_BITS, _GRAM_BITS = (operator.itemgetter(n) for n in range(4))
+_SPELLED, _IS_WORD, _BITS = (operator.itemgetter(n) for n in range(3))
 
 
 def segments(analysis: Analysis, window: int) -> list[tuple[int, int]]:
