@@ -192,7 +192,8 @@ class EvidenceIndex:
         self.gram_bits = {gram: 1 << (shift + n) for gram, n in gram_ids.items()}
         # per wording, what tells which of its terms a segment holds (see ``found_terms``)
         bits = self.feature_bits
-        self.terms_: list[tuple[list[list[_Alternative]], list[tuple[str, int]]]] = []
+        self.terms_: list[tuple[list[tuple[int, list[_Alternative]]],
+                                list[tuple[str, int]]]] = []
         for wording in self.wordings:
             groups = []
             for group in wording.groups:
@@ -206,7 +207,11 @@ class EvidenceIndex:
                     alternatives.append((
                         functools.reduce(operator.or_, map(bits.__getitem__, keys)), keys,
                         either))
-                groups.append(alternatives)
+                # every bit any alternative could be met by: without one, none is
+                anything = functools.reduce(operator.or_, (
+                    mask | functools.reduce(operator.or_, either or (), 0)
+                    for mask, _, either in alternatives), 0)
+                groups.append((anything, alternatives))
             word_masks = [(feature, bits[feature] | (bits[stemmed] if stems else 0))
                           for feature, stemmed, _ in wording.words]
             self.terms_.append((groups, word_masks))
@@ -220,7 +225,9 @@ class EvidenceIndex:
         by stem); then the wording's words found by lemma or stem."""
         groups, words = self.terms_[k]
         terms: list[str] = []
-        for alternatives in groups:
+        for anything, alternatives in groups:
+            if not features & anything:
+                continue
             found = next((keys for mask, keys, _ in alternatives if features & mask == mask),
                          None)
             if found is None:

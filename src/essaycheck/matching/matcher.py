@@ -69,8 +69,8 @@ _CACHE_LIMIT = 50_000
 #: ``PointMatcher._type_info``: spelled lemma, is a word, feature and n-gram bits, stem, the
 #: word as written normalised
 _TypeInfo = tuple[str, bool, int, "str | None", str]
-#: per token of an answer: spelled lemmas, is a word, ``_TypeInfo``
-_Tokens = tuple[list[str], list[bool], list[_TypeInfo]]
+#: per token of an answer: spelled lemmas, is a word, ``_TypeInfo``, stems
+_Tokens = tuple[list[str], list[bool], list[_TypeInfo], "list[str | None]"]
 #: what ``_TypeInfo`` is kept under: a token's word type, negation and content flag
 _TypeKey = tuple[int, bool, bool]
 
@@ -556,7 +556,8 @@ class PointMatcher:
         masks = list(map(_BITS, infos))
         sentences = [functools.reduce(operator.or_, masks[a:b], 0)
                      for a, b in analysis.sentences]
-        tokens = (list(map(_SPELLED, infos)), list(map(_IS_WORD, infos)), infos)
+        tokens = (list(map(_SPELLED, infos)), list(map(_IS_WORD, infos)), infos,
+                  list(map(_STEMMED, infos)))
         return self.index_.table(sentences, ranges), tokens
 
     def _type_info(self, analysis: Analysis, i: int, key: _TypeKey) -> _TypeInfo:
@@ -677,11 +678,14 @@ class PointMatcher:
                 self._targets_cache[key] = targets
         wanted, prefixes, stems = targets
         start, end = analysis.sentences[first][0], analysis.sentences[last - 1][1]
-        # a stem of None (not a content word, or stems off) is in no set of stems
-        return [i for i, (spelled, is_word, _, stemmed, normed)
-                in enumerate(tokens[2][start:end], start) if is_word and (
-                    spelled in wanted or stemmed in stems
-                    or (prefixes and normed.startswith(prefixes)))]
+        if prefixes:
+            # a stem of None (not a content word, or stems off) is in no set of stems
+            return [i for i, (spelled, is_word, _, stemmed, normed)
+                    in enumerate(tokens[2][start:end], start) if is_word and (
+                        spelled in wanted or stemmed in stems or normed.startswith(prefixes))]
+        spelled, words, stemmed = tokens[0], tokens[1], tokens[3]
+        return [i for i in range(start, end)
+                if words[i] and (spelled[i] in wanted or stemmed[i] in stems)]
 
     def _surface_terms(self, analysis: Analysis, indices: list[int],
                        tokens: _Tokens) -> tuple[str, ...]:
@@ -700,7 +704,7 @@ class PointMatcher:
         return tuple(terms)
 
 
-_SPELLED, _IS_WORD, _BITS = (operator.itemgetter(n) for n in range(3))
+_SPELLED, _IS_WORD, _BITS, _STEMMED = (operator.itemgetter(n) for n in range(4))
 
 
 def segments(analysis: Analysis, window: int) -> list[tuple[int, int]]:
