@@ -274,21 +274,26 @@ class EvidenceIndex:
         list of key words) has its strengths capped at ``cap`` in place; it is tested only
         when it would otherwise win above the cap. Ties are judged on strengths rounded to
         1e-9, so that float noise cannot decide them."""
+        starts = self.wording_starts_
         rounded = numpy.round(strengths, 9)
-        tops = numpy.maximum.reduceat(rounded, self.wording_starts_, axis=1)
+        tops = numpy.maximum.reduceat(rounded, starts, axis=1)
+        # per segment and point, its strongest wording's strength (as the strengths stand)
+        peaks = numpy.maximum.reduceat(strengths, starts, axis=1)
+        # each point's strongest segment, while no segment is capped
+        first_tops = tops.argmax(axis=0).tolist()
         capped: set[int] = set()
         out = []
         for p, (first_wording, last_wording) in enumerate(self.point_wordings):
             while True:
-                s = int(tops[:, p].argmax())
-                if s in capped or strengths[s, first_wording:last_wording].max() <= cap \
-                        or not is_listed(s):
+                s = int(tops[:, p].argmax()) if capped else first_tops[p]
+                if s in capped or peaks[s, p] <= cap or not is_listed(s):
                     break
                 # a list of key words: capped for every point, then look again
                 capped.add(s)
                 numpy.minimum(strengths[s], cap, out=strengths[s])
                 rounded[s] = numpy.round(strengths[s], 9)
-                tops[s] = numpy.maximum.reduceat(rounded[s], self.wording_starts_)
+                tops[s] = numpy.maximum.reduceat(rounded[s], starts)
+                peaks[s] = numpy.maximum.reduceat(strengths[s], starts)
             k = first_wording if last_wording - first_wording == 1 else \
                 first_wording + int(rounded[s, first_wording:last_wording].argmax())
             out.append((s, k))
