@@ -17,11 +17,13 @@ from essaycheck.rubric import parse_rubric
 from essaycheck.workshop import (
     MAX_POINTS,
     MAX_SAMPLES,
+    MAX_WORDING_TOTAL_CHARS,
     SampleError,
     draft,
     rubric_from_json,
     rubric_to_json,
     samples_from_json,
+    size_problems,
     try_rubric,
 )
 from essaycheck.workshop_web import MAX_CONTENT_LENGTH, create_workshop_app
@@ -114,6 +116,34 @@ def test_sizes_over_the_limits_are_problems(drafted):
         rubric_from_json(data)
     assert {p.field for p in caught.value.problems} == {"points", "question"}
     assert "too long" in str(caught.value)
+
+
+def test_a_rubric_within_each_field_limit_but_too_large_in_all_is_refused(client, drafted):
+    """Each field's limit alone let 40 points hold 10 accepted wordings of 2,000 characters:
+    its fit asked for a 542 GiB matrix (MemoryError, a 500). Refused before the fit, naming
+    the field and the limit."""
+    import random
+
+    words = random.Random(0)
+
+    def text(chars):  # distinct words, as the matrices' worst case
+        return " ".join("".join(words.choices("abcdefghij", k=7)) for _ in range(chars // 8))
+
+    data = rubric_to_json(drafted)
+    data["points"] = [{"id": f"p{i}", "text": text(2000), "accept": [text(2000)] * 10}
+                      for i in range(MAX_POINTS)]
+    data["max_score"] = MAX_POINTS
+    assert not [p for p in size_problems(data) if p.field != "points"]
+    response = post(client, "/api/v1/rubrics/try", {"rubric": data, "answers": []})
+    assert response.status_code == 422
+    (problem,) = response.get_json()["problems"]
+    assert problem["field"] == "points" and f"{MAX_WORDING_TOTAL_CHARS:,}" in problem["message"]
+    assert problem["fix"]
+    # at the limit, a fit takes about a second (1.05 s CPU on the dev machine)
+    per_point = MAX_WORDING_TOTAL_CHARS // MAX_POINTS // 2 - 10
+    data["points"] = [{"id": f"p{i}", "text": text(per_point), "accept": [text(per_point)]}
+                      for i in range(MAX_POINTS)]
+    assert size_problems(data) == []
 
 
 def test_try_without_marks_gives_results_and_no_agreement(base_checker, drafted):
@@ -723,3 +753,24 @@ def test_a_trial_stops_the_suggestions_for_the_rubric_before(app, monkeypatch):
                 ).get_json() == plain  # nothing asked for meanwhile: the same suggestions
     bad = post(client, "/api/v1/rubrics/suggest", {**body, "until_next_try": "yes"})
     assert bad.status_code == 400 and "until_next_try" in bad.get_json()["message"]
+
+
+def test_suggestions_that_take_too_long_are_stopped_with_what_to_send_less_of(
+        base_checker, folder):
+    """A suggest is a refit and a re-score per candidate: 200 long marked answers gave so many
+    that one request held a worker for over 10 minutes of CPU. Past the workshop's budget
+    (here 0 s) it stops, with or without until_next_try, and says what to send less of."""
+    rubric = next(r for r in load_directory(RUBRIC_DIR) if r.id == "secret-speech-1956")
+    body = {"rubric": rubric_to_json(rubric), "answers": _seed_marked(rubric.id)}
+    app = create_workshop_app(folder, checker=base_checker, token=TOKEN,
+                              config={"WORKSHOP_SUGGEST_SECONDS": 0})
+    client = app.test_client()
+    for until_next_try in (False, True):
+        response = post(client, "/api/v1/rubrics/suggest",
+                        {**body, "until_next_try": until_next_try})
+        assert response.status_code == 503
+        data = response.get_json()
+        assert data["error"] == "suggest_too_long"
+        assert "fewer or shorter answers" in data["message"]
+    document = client.get("/api/v1/openapi.json", headers=AUTH).get_json()
+    assert "503" in document["paths"]["/api/v1/rubrics/suggest"]["post"]["responses"]
