@@ -9,7 +9,7 @@ from .workshop import MAX_POINTS, MAX_SAMPLES
 def openapi_document() -> dict:
     """The OpenAPI 3.1 document of the workshop API."""
     from .web import openapi_document as student_document
-    from .workshop_web import MAX_CONTENT_LENGTH
+    from .workshop_web import MAX_CONTENT_LENGTH, SUGGEST_SECONDS
 
     shared = student_document()["components"]["schemas"]
 
@@ -93,7 +93,11 @@ def openapi_document() -> dict:
                                 "content": json_content(ref("SuggestRequest"))},
                 "responses": {"200": {"description": "The suggestions, in point order.",
                                       "content": json_content(ref("SuggestionList"))},
-                              **body_errors, **common},
+                              **body_errors,
+                              "503": error(f"The work took over {SUGGEST_SECONDS:g} s and was "
+                                           "stopped (`suggest_too_long`): send fewer or "
+                                           "shorter answers."),
+                              **common},
             }},
             "/api/v1/rubrics/apply": {"post": {
                 "operationId": "applySuggestion",

@@ -16,6 +16,7 @@ import hmac
 import itertools
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,10 @@ MAX_CONTENT_LENGTH = 2 * 1024 * 1024
 SESSION_COOKIE = "essaycheck_workshop"  # not "session": the student page on another port
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 SUGGESTIONS_PER_POINT = 3  # beside each point card: a few, best first
+#: Seconds a suggest may work (app.config["WORKSHOP_SUGGEST_SECONDS"] to change): each
+#: candidate is a refit and a re-score, and 200 long marked answers gave thousands of them
+#: (over 10 minutes of CPU, holding a worker thread)
+SUGGEST_SECONDS = 15.0
 
 csrf = CSRFProtect()
 pages = Blueprint("workshop_pages", __name__)
@@ -312,7 +317,8 @@ def api_suggest():
     and break (``suggestions.suggest``). With ``"until_next_try": true`` (what the page
     sends), a trial asked for meanwhile stops the work and the answer is ``{"suggestions": [],
     "superseded": true}``: the page asks again after that trial, and a re-score is never slowed
-    by suggestions for a rubric already edited."""
+    by suggestions for a rubric already edited. Work past ``SUGGEST_SECONDS`` is stopped
+    with 503 ``suggest_too_long``, which says what to send less of."""
     from .suggestions import Superseded, suggest
 
     body = json_body("rubric", "answers")
@@ -323,11 +329,26 @@ def api_suggest():
     started = workshop.latest_try
     rubric = rubric_from_json(body["rubric"])
     samples = samples_from_json(body["answers"], rubric.id)
+    seconds = float(current_app.config.get("WORKSHOP_SUGGEST_SECONDS", SUGGEST_SECONDS))
+    deadline = time.monotonic() + seconds
+    timed_out = False
+
+    def stop() -> bool:
+        nonlocal timed_out
+        if until_next_try and workshop.latest_try != started:
+            return True
+        timed_out = time.monotonic() > deadline
+        return timed_out
+
     try:
         found = suggest(workshop.checker, rubric, samples, limit=SUGGESTIONS_PER_POINT,
-                        stop=(lambda: workshop.latest_try != started) if until_next_try
-                        else None)
+                        stop=stop)
     except Superseded:
+        if timed_out:
+            return api_error(503, "suggest_too_long", (
+                f"the suggestions for {len(samples)} answers took over {seconds:g} s and were "
+                "stopped: send fewer or shorter answers (those the rubric disagrees with "
+                "teach the most), or fewer keyword alternatives"))
         return jsonify(suggestions=[], superseded=True)
     return jsonify(suggestions=[suggestion.to_dict() for suggestion in found], superseded=False)
 
