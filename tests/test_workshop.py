@@ -774,3 +774,77 @@ def test_suggestions_that_take_too_long_are_stopped_with_what_to_send_less_of(
         assert "fewer or shorter answers" in data["message"]
     document = client.get("/api/v1/openapi.json", headers=AUTH).get_json()
     assert "503" in document["paths"]["/api/v1/rubrics/suggest"]["post"]["responses"]
+
+
+_ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                 max_size=4), max_leaves=12)
+_SUGGESTION_VALUES = {
+    "question_id": st.sampled_from(["photosynthesis"] * 6 + ["other", ""]),
+    "point_id": st.sampled_from(["p1", "p2", ""]),
+    "action": st.sampled_from(["add", "remove", "ADD"]),
+    "term": st.text(max_size=40) | st.sampled_from(["a*", "*", " \u200b\u0301 ", "x " * 60]),
+    "group": st.integers(-3, 30) | st.none(),
+    "fixes": st.integers(-2, 5),
+    "breaks": st.integers(-2, 5),
+    "evidence": st.lists(st.text(max_size=10), max_size=3),
+    "inferred": st.booleans(),
+}
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fields=st.fixed_dictionaries(_SUGGESTION_VALUES),
+       wrong=st.dictionaries(st.sampled_from(sorted(_SUGGESTION_VALUES)), _ANY_JSON,
+                             max_size=2),
+       left_out=st.sets(st.sampled_from(sorted(_SUGGESTION_VALUES)), max_size=1),
+       whole=_ANY_JSON, use_whole=st.integers(0, 7))
+def test_apply_never_fails_on_any_suggestion(client, drafted, fields, wrong, left_out, whole,
+                                             use_whole):
+    """/apply with any suggestion (the fields of one, a few of any JSON type or missing, or
+    any JSON at all) gives the changed rubric, valid again, or a JSON error naming what is
+    wrong: never a 500."""
+    data = rubric_to_json(drafted)
+    for point, new_id in zip(data["points"], ("p1", "p2"), strict=False):
+        point["id"] = new_id  # ids a suggestion may name
+    suggestion = {key: value for key, value in {**fields, **wrong}.items()
+                  if key not in left_out}
+    if use_whole == 0:
+        suggestion = whole
+    response = post(client, "/api/v1/rubrics/apply", {"rubric": data, "suggestion": suggestion})
+    assert response.status_code in (200, 400, 422), (suggestion, response.get_json())
+    body = response.get_json()
+    if response.status_code == 200:
+        rubric_from_json(body["rubric"])  # the result reads back
+    else:
+        assert set(body) >= {"error", "message", "status"} and body["message"]
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rubric=st.fixed_dictionaries({}, optional={
+           "id": st.sampled_from(["plants", "Bad Id", "../x", ""]) | _ANY_JSON,
+           "question": st.text(max_size=30) | _ANY_JSON,
+           "model_answer": st.text(max_size=30) | _ANY_JSON,
+           "max_score": st.integers(-1, 5) | st.floats() | _ANY_JSON,
+           "points": st.lists(st.fixed_dictionaries({}, optional={
+               "id": st.sampled_from(["a", "b"]) | _ANY_JSON,
+               "text": st.text(max_size=30) | _ANY_JSON,
+               "keywords": st.lists(st.lists(st.sampled_from(["a*", "*", "x y", "é", ""])
+                                             | _ANY_JSON, max_size=3), max_size=3) | _ANY_JSON,
+               "weight": st.floats() | _ANY_JSON}), max_size=3) | _ANY_JSON}) | _ANY_JSON,
+       answers=st.lists(st.fixed_dictionaries({"answer": st.text(max_size=60)}, optional={
+           "mark": st.floats() | st.integers() | _ANY_JSON,
+           "points": st.dictionaries(st.sampled_from(["a", "b"]), st.sampled_from([1, 0.5, 0])
+                                     | _ANY_JSON, max_size=2) | _ANY_JSON}) | _ANY_JSON,
+           max_size=3) | _ANY_JSON)
+def test_suggest_and_save_never_fail_on_any_rubric(client, folder, rubric, answers):
+    """/suggest and PUT /rubrics/<id> with any rubric-shaped JSON (fields of any type) and any
+    answers give a result or a JSON error: never a 500, and never a file outside the folder."""
+    response = post(client, "/api/v1/rubrics/suggest", {"rubric": rubric, "answers": answers})
+    assert response.status_code in (200, 400, 422), (rubric, answers, response.get_json())
+    saved = client.put("/api/v1/rubrics/plants", data=json.dumps({"rubric": rubric}),
+                       headers={**AUTH, "Content-Type": "application/json"})
+    assert saved.status_code in (200, 400, 422), (rubric, saved.get_json())
+    assert all(path.parent == folder for path in folder.rglob("*"))
