@@ -72,6 +72,21 @@ def test_missing_field_is_named_with_fix():
                      "(fix: add 'max_score:' with a number)"]
 
 
+def test_a_rubric_too_large_in_all_is_refused_with_the_limit_and_a_fix():
+    """Each text within its own limit, but 900 points in a 1 MB file: fitting it would stall
+    a page that reloads its rubrics and end in a MemoryError, so validation refuses it."""
+    points = [{"id": f"p{i}", "text": f"Claim number {i} " + "word " * 200} for i in range(900)]
+    data = {"id": "huge", "question": "Q?", "model_answer": "A.", "max_score": 1,
+            "points": points}
+    with pytest.raises(RubricError) as caught:
+        validate_rubric(data, "huge.yaml")
+    [found] = [str(p) for p in caught.value.problems]
+    assert found.startswith("huge.yaml: points: too long in all") and "20,000" in found
+    assert "split the question" in found
+    data["points"] = points[:15]  # about 15,000 characters: within the limit
+    assert len(validate_rubric(data, "huge.yaml").points) == 15
+
+
 def test_duplicate_point_id():
     text = VALID.replace("id: blue-most", "id: scatter")
     [found] = problems_of(text)

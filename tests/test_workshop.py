@@ -13,11 +13,10 @@ from hypothesis import strategies as st
 
 from essaycheck.errors import RubricError
 from essaycheck.loader import RubricWriteError, load_directory, load_rubric_file, save_rubric
-from essaycheck.rubric import parse_rubric
+from essaycheck.rubric import MAX_WORDING_CHARS, parse_rubric
 from essaycheck.workshop import (
     MAX_POINTS,
     MAX_SAMPLES,
-    MAX_WORDING_TOTAL_CHARS,
     SampleError,
     draft,
     rubric_from_json,
@@ -137,13 +136,14 @@ def test_a_rubric_within_each_field_limit_but_too_large_in_all_is_refused(client
     response = post(client, "/api/v1/rubrics/try", {"rubric": data, "answers": []})
     assert response.status_code == 422
     (problem,) = response.get_json()["problems"]
-    assert problem["field"] == "points" and f"{MAX_WORDING_TOTAL_CHARS:,}" in problem["message"]
+    assert problem["field"] == "points" and f"{MAX_WORDING_CHARS:,}" in problem["message"]
     assert problem["fix"]
     # at the limit, a fit takes about a second (1.05 s CPU on the dev machine)
-    per_point = MAX_WORDING_TOTAL_CHARS // MAX_POINTS // 2 - 10
+    per_point = MAX_WORDING_CHARS // MAX_POINTS // 2 - 10
     data["points"] = [{"id": f"p{i}", "text": text(per_point), "accept": [text(per_point)]}
                       for i in range(MAX_POINTS)]
     assert size_problems(data) == []
+    assert len(rubric_from_json(data).points) == MAX_POINTS
 
 
 def test_try_without_marks_gives_results_and_no_agreement(base_checker, drafted):

@@ -33,6 +33,12 @@ MAX_FIELD_CHARS = MAX_ANSWER_CHARS
 MAX_ID_CHARS = 100
 MAX_DEPTH = 16
 MAX_NUMBER_CHARS = 32
+#: All the points' texts, accepted wordings and keyword alternatives together. Fitting a
+#: rubric builds matrices that grow with the square of their words (40,000 characters took
+#: 3.4 s and 1.7 GB; the per-field limits alone let a 1 MB file ask for 542 GiB, and a page
+#: that reloads its rubrics would stall on it); the shipped rubrics hold about 3,000, the
+#: public sets' drafted ones at most 3,500.
+MAX_WORDING_CHARS = 20_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 RUBRIC_KEYS = (
     "id", "question", "max_score", "model_answer", "points", "bands", "context", "subject",
@@ -298,6 +304,12 @@ def validate_rubric(data: Any, source: str = "<rubric>") -> Rubric:
                 seen[point.id] = index
             points.append(point)
 
+    wording_chars = sum(_wording_chars(point) for point in points)
+    if wording_chars > MAX_WORDING_CHARS:
+        problem("points", f"too long in all: the points' texts, accepted wordings and keywords "
+                f"hold {wording_chars:,} characters, the limit is {MAX_WORDING_CHARS:,}",
+                "shorten the longest accepted wordings and point texts, or split the question "
+                "into two rubrics")
     bands = _bands(data.get("bands"), len(points), max_score, problem)
     if problems:
         raise RubricError(problems)
@@ -306,6 +318,13 @@ def validate_rubric(data: Any, source: str = "<rubric>") -> Rubric:
         points=tuple(points), bands=bands, context=context, subject=subject, notes=notes,
         thresholds=thresholds, mark_shift=mark_shift,
     )
+
+
+def _wording_chars(point: Point) -> int:
+    """The characters of a point that fitting turns into features: its text, its accepted
+    wordings and its keyword alternatives."""
+    return (len(point.text) + sum(map(len, point.accept))
+            + sum(len(word) for group in point.keywords for word in group))
 
 
 def _unknown_keys(data: dict, allowed: tuple[str, ...], prefix: str, problem) -> None:

@@ -30,11 +30,6 @@ MAX_GROUPS = 20                  # keyword groups per point
 MAX_ALTERNATIVES = 30            # alternatives per keyword group
 MAX_ALTERNATIVE_CHARS = 100
 MAX_ACCEPT = 10                  # accepted other wordings per point
-#: All the points' texts, accepted wordings and keyword alternatives together: a fit's matrices
-#: grow with the square of their words (40,000 distinct characters took 3.4 s and 1.7 GB; the
-#: per-field limits alone allowed 800,000 and a 542 GiB allocation); the shipped rubrics hold
-#: about 3,000
-MAX_WORDING_TOTAL_CHARS = 20_000
 MAX_SAMPLES = 200                # sample answers per trial
 MAX_BANDS = 50
 
@@ -151,15 +146,12 @@ def size_problems(data: Any, source: str = "rubric") -> list[RubricProblem]:
     over("points", points, MAX_POINTS, "points")
     if not isinstance(points, list):
         return problems
-    total = 0
     for index, point in enumerate(points[:MAX_POINTS]):
         if not isinstance(point, dict):
             continue
         where = f"points[{index}]"
         for key in ("id", "text", "hint"):
             over(f"{where}.{key}", point.get(key), MAX_POINT_TEXT_CHARS)
-        total += _chars(point.get("text")) + _chars(point.get("accept")) \
-            + _chars(point.get("keywords"))
         accept = point.get("accept")
         over(f"{where}.accept", accept, MAX_ACCEPT, "wordings")
         if isinstance(accept, list):
@@ -175,25 +167,7 @@ def size_problems(data: Any, source: str = "rubric") -> list[RubricProblem]:
                                        else [group]):
                 over(f"{where}.keywords[{number}][{alt}]" if isinstance(group, list)
                      else f"{where}.keywords[{number}]", word, MAX_ALTERNATIVE_CHARS)
-    if total > MAX_WORDING_TOTAL_CHARS:
-        problems.append(RubricProblem(
-            source, "points", f"too long in all: the points' texts, accepted wordings and "
-            f"keywords hold {total:,} characters, the limit is {MAX_WORDING_TOTAL_CHARS:,}",
-            "shorten the longest accepted wordings and point texts, or split the question "
-            "into two rubrics"))
     return problems
-
-
-def _chars(value: Any) -> int:
-    """The characters of the text in a rubric field: a string, or the strings in a list of
-    them (or of lists of them, as keyword groups are); anything else counts nothing."""
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, list):
-        return sum(len(item) if isinstance(item, str) else sum(
-            len(word) for word in item if isinstance(word, str))
-            if isinstance(item, list) else 0 for item in value[:MAX_GROUPS * MAX_ALTERNATIVES])
-    return 0
 
 
 def samples_from_json(items: Any, question_id: str) -> list[MarkedAnswer]:
