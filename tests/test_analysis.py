@@ -208,3 +208,35 @@ def test_caching_analyzer_gives_what_analysing_again_gives(analyzer):
     assert "x" * 2_001 not in cache._kept
     cache.clear()
     assert cache.kept == 0
+
+
+
+def test_answers_words_are_not_kept_past_the_bound(checker, monkeypatch):
+    """A long-running server's memory stays bounded: past ``Analyzer.MAX_STRINGS``, the words
+    of answers (here thousands of distinct random ones, alone, in batches and from several
+    threads at once) are dropped from spaCy's vocabulary after each analysis, and results are
+    the same as when they are kept."""
+    import random
+    import string
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = random.Random(3)
+
+    def random_answer() -> str:
+        return " ".join("".join(rng.choice(string.ascii_lowercase) for _ in range(8))
+                        for _ in range(40))
+
+    analyzer, question = checker.analyzer, checker.question_ids[0]
+    strings = analyzer.nlp.vocab.strings
+    bound = len(strings) + 500
+    monkeypatch.setattr(analyzer, "MAX_STRINGS", bound)
+    fresh = [random_answer() for _ in range(20)]
+    zoned = [checker.check(question, text).to_dict() for text in fresh]
+    answers = [random_answer() for _ in range(300)]
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda text: checker.check(question, text), answers))
+    batch = [result.to_dict() for _, result in
+             checker.check_many((question, text, None) for text in fresh + answers)]
+    assert bound <= len(strings) <= bound + 64 * 40 * 2  # of 12,800 new words: one batch's
+    monkeypatch.setattr(analyzer, "MAX_STRINGS", 10**9)
+    assert batch[:20] == zoned == [checker.check(question, t).to_dict() for t in fresh]

@@ -7,6 +7,7 @@ The default pipeline downloads nothing: ``spacy.blank("en")`` with the lookup le
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import operator
 import re
@@ -329,16 +330,50 @@ class KnownWords:
             self._table is not None and word in self._table))
 
 
+#: Held while spaCy runs: a memory zone frees what any thread added to the shared vocabulary
+#: during it, so no two analyses (nor an analysis and a ``remember``) may overlap. spaCy holds
+#: the interpreter lock while it works, so this serialises little that ran in parallel.
+_SPACY_LOCK = threading.Lock()
+
+
 class Analyzer:
-    """Runs the spaCy pipeline and returns ``Analysis`` objects; one per process."""
+    """Runs the spaCy pipeline and returns ``Analysis`` objects; one per process.
+
+    spaCy keeps every new string it sees in its vocabulary, and its tokeniser caches every new
+    word: fast for the words that come back, but a long-running server seeing misspellings or
+    random strings would grow without bound. So once the vocabulary holds ``MAX_STRINGS``
+    strings, each text (each batch of ``analyse_many``) is analysed inside a spaCy memory zone
+    and read into its ``Analysis`` before the zone ends: the words it adds are dropped again
+    (and not cached). Results are the same either way. ``remember`` keeps a text's words.
+    """
 
     #: texts analysed together by ``analyse_many``
     BATCH = 64
+    #: strings in spaCy's vocabulary past which analyses no longer add to it (about 370 bytes
+    #: each; English answers rarely bring more than a few tens of thousands of words): at
+    #: most one text's or batch's more are ever held
+    MAX_STRINGS = 200_000
 
     def __init__(self, nlp) -> None:
         self.nlp = nlp
-        self.reader = TokenReader(nlp.vocab)
+        with _SPACY_LOCK:
+            self.reader = TokenReader(nlp.vocab)
         self._known_words: KnownWords | None = None
+
+    def remember(self, texts: Sequence[str]) -> None:
+        """Run texts through the pipeline outside a memory zone, whatever ``MAX_STRINGS``
+        says, so that their words stay in the vocabulary and the tokeniser's cache (a rubric's
+        texts: the words answers are most likely to use)."""
+        with _SPACY_LOCK:
+            for doc in self.nlp.pipe([spacy_text(text)[0] for text in texts]):
+                self.reader.read(doc)
+
+    def _zone(self):
+        """A spaCy memory zone once the vocabulary is full, else nothing; to be entered with
+        ``_SPACY_LOCK`` held."""
+        if len(self.nlp.vocab.strings) >= self.MAX_STRINGS:
+            return self.nlp.memory_zone()
+        return contextlib.nullcontext()
 
     @property
     def known_words(self) -> KnownWords:
@@ -356,22 +391,24 @@ class Analyzer:
     def analyse(self, text: str) -> Analysis:
         """Analyse one text; its offsets are offsets into ``text`` as given."""
         seen, inserted = spacy_text(text)
-        return self.reader.read(self.nlp(seen), text, inserted)
+        with _SPACY_LOCK, self._zone():
+            return self.reader.read(self.nlp(seen), text, inserted)
 
     def analyse_many(self, texts):
         """Analyse a stream of ``(text, context)`` pairs, yielding ``(Analysis, context)``,
         ``BATCH`` at a time: memory holds one batch, whatever the length of the stream."""
-        def prepared():
-            for text, context in texts:
-                seen, inserted = spacy_text(text)
-                yield seen, (text, inserted, context)
-
-        docs = self.nlp.pipe(prepared(), as_tuples=True, batch_size=self.BATCH)
-        while batch := list(itertools.islice(docs, self.BATCH)):
-            # Read the whole batch before handing any of it on: interleaving spaCy's
-            # generators with the caller's work per document measured 17% slower.
-            yield from [(self.reader.read(doc, text, inserted), context)
-                        for doc, (text, inserted, context) in batch]
+        stream = iter(texts)
+        while chunk := list(itertools.islice(stream, self.BATCH)):
+            prepared = [(seen, (text, inserted, context)) for text, context in chunk
+                        for seen, inserted in [spacy_text(text)]]
+            # Read the whole batch before handing any of it on (interleaving spaCy's
+            # generators with the caller's work per document measured 17% slower), and
+            # inside one memory zone, if any: nothing of a Doc is used after it.
+            with _SPACY_LOCK, self._zone():
+                read = [(self.reader.read(doc, text, inserted), context)
+                        for doc, (text, inserted, context)
+                        in self.nlp.pipe(prepared, as_tuples=True, batch_size=self.BATCH)]
+            yield from read
 
 
 class CachingAnalyzer(Analyzer):

@@ -187,7 +187,13 @@ class _RubricTexts(NamedTuple):
 
     @classmethod
     def analyse(cls, rubric: Rubric, analyzer: Analyzer) -> _RubricTexts:
-        """Analyse the rubric's texts (the question first, as the order of ``fit`` was)."""
+        """Analyse the rubric's texts (the question first, as the order of ``fit`` was),
+        after ``Analyzer.remember`` keeps their words."""
+        analyzer.remember([rubric.question, *(point.text for point in rubric.points),
+                           *(text for point in rubric.points for text in point.accept),
+                           *(strip_wildcard(alt) for point in rubric.points
+                             for group in point.keywords for alt in group),
+                           *(text for text in (rubric.model_answer, rubric.context) if text)])
         question = analyzer.analyse(rubric.question)
         points = [analyzer.analyse(point.text) for point in rubric.points]
         accepted = [[analyzer.analyse(text) for text in point.accept]
