@@ -100,7 +100,10 @@ def build_result(rubric: Rubric, matches: list[PointMatch], analysis: Analysis,
     (:func:`repeats_question`): if it does and covers no point, it earns nothing."""
     points = []
     for point, match in zip(rubric.points, matches, strict=True):
-        evidence = tuple(Span(a, b, analysis.text[a:b]) for a, b in match.sentence_spans)
+        cuts = match.cuts or ((False, False),) * len(match.sentence_spans)
+        evidence = tuple(Span(a, b, analysis.text[a:b], before, after)
+                         for (a, b), (before, after) in zip(match.sentence_spans, cuts,
+                                                            strict=True))
         hint = None
         note = None
         if match.status != COVERED:

@@ -17,6 +17,10 @@ class Span:
     start: int
     end: int
     text: str
+    #: the span is a window of a longer sentence, cut before / after it (the quote says so
+    #: with an ellipsis)
+    cut_before: bool = False
+    cut_after: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,8 +39,17 @@ class PointResult:
 
     @property
     def quote(self) -> str:
-        """The student's words that earned this point, or an empty string."""
-        return " … ".join(span.text for span in self.evidence)
+        """The student's words that earned this point, or an empty string: the evidence
+        spans joined by an ellipsis, with one where a long sentence was cut (bounded by
+        ``matching.matcher.QUOTE_WHOLE`` and its neighbours, not by the answer's length)."""
+        if not self.evidence:
+            return ""
+        quote = " … ".join(span.text for span in self.evidence)
+        if self.evidence[0].cut_before:
+            quote = "… " + quote
+        if self.evidence[-1].cut_after:
+            quote += " …"
+        return quote
 
 
 @dataclass(frozen=True)
@@ -69,7 +82,8 @@ class CheckResult:
     def to_dict(self) -> dict:
         """A JSON-ready dictionary of the whole result: its fields in order, each point's
         too, plus each point's ``quote`` (as ``dataclasses.asdict`` would give it, about ten
-        times faster)."""
+        times faster; a span's ``cut_before``/``cut_after`` are left out, the quote's
+        ellipses say them)."""
         data = {name: getattr(self, name) for name in _RESULT_FIELDS}
         data["points"] = tuple(_point_dict(point) for point in self.points)
         return data

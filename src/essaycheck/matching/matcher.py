@@ -66,6 +66,15 @@ _LIST_SEPARATORS = re.compile(r"[,;\n/•·|]+")
 STRENGTH_WEIGHTS = (("coverage", 0.5), ("recall", 0.25), ("char_recall", 0.25))
 _WEIGHTS = dict(STRENGTH_WEIGHTS)
 _CACHE_LIMIT = 50_000
+#: Evidence quotes: a sentence of at most QUOTE_WHOLE tokens is quoted whole; a longer one
+#: (an answer without sentence punctuation is one sentence) as windows of QUOTE_CONTEXT tokens
+#: either side of the first occurrence of each matched word, at most QUOTE_WINDOWS windows per
+#: point, overlapping windows merged up to QUOTE_SPAN tokens, so a quote stays proportional
+#: to the point and not to the answer.
+QUOTE_WHOLE = 60
+QUOTE_CONTEXT = 10
+QUOTE_SPAN = 3 * QUOTE_CONTEXT + 1
+QUOTE_WINDOWS = 3
 #: ``PointMatcher._type_info``: spelled lemma, is a word, feature and n-gram bits, stem, the
 #: word as written normalised
 _TypeInfo = tuple[str, bool, int, "str | None", str]
@@ -153,6 +162,9 @@ class PointMatch:
     #: (a missed point) its core is there under negation: more than half of its keyword weight
     #: in one segment, at least half of that only negated (``index.NEGATION_CORE``)
     negated: bool = False
+    #: per span of ``sentence_spans``: (cut before, cut after) when the span is a window of a
+    #: long sentence rather than the whole of it (``QUOTE_WHOLE``)
+    cuts: tuple[tuple[bool, bool], ...] = ()
 
 
 @dataclass
@@ -664,10 +676,11 @@ class PointMatcher:
                 continue
             found = self.index_.found_terms(k, table.features(first, last))
             evidence = self._term_tokens(analysis, first, last, found, tokens)
+            spans, cuts = _evidence_spans(analysis, first, last, evidence)
             matches.append(PointMatch(
                 point.id, status, round(min(1.0, decided), 3),
-                self._surface_terms(analysis, evidence, tokens),
-                _evidence_spans(analysis, first, last, evidence), is_listed(s)))
+                self._surface_terms(analysis, evidence, tokens), spans, is_listed(s),
+                cuts=cuts))
         return matches, list(compress(tokens[0], analysis.content))
 
     def _term_tokens(self, analysis: Analysis, first: int, last: int, found: list[str],
@@ -748,15 +761,51 @@ def _looks_like_list(analysis: Analysis, start: int, end: int,
     return len(items) >= 4 and sum(len(item.split()) for item in items) / len(items) <= 3
 
 
-def _evidence_spans(analysis: Analysis, first: int, last: int,
-                    tokens: list[int]) -> tuple[tuple[int, int], ...]:
-    """Character spans of the sentences that hold the evidence tokens (all of them if none)."""
-    spans = []
+def _evidence_spans(analysis: Analysis, first: int, last: int, tokens: list[int]
+                    ) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[bool, bool], ...]]:
+    """Character spans of the sentences that hold the evidence tokens (all of them if none),
+    and per span whether it was cut before and after: a sentence longer than
+    ``QUOTE_WHOLE`` tokens gives only windows of ``QUOTE_CONTEXT`` tokens around the first
+    occurrence of each matched word (its first tokens if none), at most ``QUOTE_WINDOWS``
+    windows in all."""
+    ranges: list[tuple[int, int, bool, bool]] = []
     for index in range(first, last):
         start, end = analysis.sentences[index]
-        if not tokens or any(start <= i < end for i in tokens):
-            spans.append((analysis.starts[start], analysis.ends[end - 1]))
-    if not spans:
+        inside = [i for i in tokens if start <= i < end]
+        if not tokens or inside:
+            ranges.extend(_windows(analysis, start, end, inside))
+    if not ranges:
         start, end = analysis.sentences[first][0], analysis.sentences[last - 1][1]
-        spans.append((analysis.starts[start], analysis.ends[end - 1]))
-    return tuple(spans)
+        ranges.extend(_windows(analysis, start, end, []))
+    if any(before or after for _, _, before, after in ranges):
+        del ranges[QUOTE_WINDOWS:]
+    return (tuple((analysis.starts[a], analysis.ends[b - 1]) for a, b, _, _ in ranges),
+            tuple((before, after) for _, _, before, after in ranges))
+
+
+def _windows(analysis: Analysis, start: int, end: int, inside: list[int]
+             ) -> list[tuple[int, int, bool, bool]]:
+    """Token ranges (first, last, cut before, cut after) to quote of the sentence of tokens
+    start..end, whose matched tokens are ``inside``: the whole sentence when it is short."""
+    if end - start <= QUOTE_WHOLE:
+        return [(start, end, False, False)]
+    firsts: list[int] = []
+    seen: set[str] = set()
+    for i in inside:
+        if analysis.lemmas[i] not in seen:
+            seen.add(analysis.lemmas[i])
+            firsts.append(i)
+    if not firsts:
+        return [(start, start + 2 * QUOTE_CONTEXT + 1, False, True)]
+    merged: list[list[int]] = []
+    for i in firsts:
+        a, b = max(start, i - QUOTE_CONTEXT), min(end, i + QUOTE_CONTEXT + 1)
+        if merged and a <= merged[-1][1]:
+            if b - merged[-1][0] <= QUOTE_SPAN:
+                merged[-1][1] = max(merged[-1][1], b)
+                continue
+            a = merged[-1][1]
+        if len(merged) == QUOTE_WINDOWS:
+            break
+        merged.append([a, b])
+    return [(a, b, a > start, b < end) for a, b in merged]
