@@ -39,6 +39,10 @@ MAX_NUMBER_CHARS = 32
 #: that reloads its rubrics would stall on it); the shipped rubrics hold about 3,000, the
 #: public sets' drafted ones at most 3,500.
 MAX_WORDING_CHARS = 20_000
+#: The most points a rubric may hold for the workshop (``workshop.size_problems``) and the most
+#: ``rubric extract`` drafts (``extract.draft_rubric``'s ``max_points``): far above a real mark
+#: scheme's points, and a rubric file with more is still valid everywhere else.
+MAX_POINTS = 40
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 RUBRIC_KEYS = (
     "id", "question", "max_score", "model_answer", "points", "bands", "context", "subject",
@@ -304,10 +308,10 @@ def validate_rubric(data: Any, source: str = "<rubric>") -> Rubric:
                 seen[point.id] = index
             points.append(point)
 
-    wording_chars = sum(_wording_chars(point) for point in points)
-    if wording_chars > MAX_WORDING_CHARS:
+    total_chars = sum(wording_chars(point) for point in points)
+    if total_chars > MAX_WORDING_CHARS:
         problem("points", f"too long in all: the points' texts, accepted wordings and keywords "
-                f"hold {wording_chars:,} characters, the limit is {MAX_WORDING_CHARS:,}",
+                f"hold {total_chars:,} characters, the limit is {MAX_WORDING_CHARS:,}",
                 "shorten the longest accepted wordings and point texts, or split the question "
                 "into two rubrics")
     bands = _bands(data.get("bands"), len(points), max_score, problem)
@@ -320,7 +324,7 @@ def validate_rubric(data: Any, source: str = "<rubric>") -> Rubric:
     )
 
 
-def _wording_chars(point: Point) -> int:
+def wording_chars(point: Point) -> int:
     """The characters of a point that fitting turns into features: its text, its accepted
     wordings and its keyword alternatives."""
     return (len(point.text) + sum(map(len, point.accept))

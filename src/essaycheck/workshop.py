@@ -19,13 +19,13 @@ from .errors import EssaycheckError, RubricError, RubricProblem
 from .evaluation import MarkedAnswer, json_ready, score_marked, summarise, whole_marks
 from .extract import draft_rubric
 from .results import COVERED, PARTIAL, CheckResult
-from .rubric import Rubric, validate_rubric
+from .rubric import MAX_POINTS, Rubric, validate_rubric
 
 #: Limits on what a rubric sent to the workshop may hold: far above any real mark scheme, low
-#: enough that one request cannot make a fit take long.
+#: enough that one request cannot make a fit take long. ``MAX_POINTS`` (points per rubric) is
+#: ``rubric.MAX_POINTS``, which drafting keeps to as well.
 MAX_TEXT_CHARS = 20_000          # question, model answer, notes, context
 MAX_POINT_TEXT_CHARS = 2_000     # a point's text, hint, or one accepted wording
-MAX_POINTS = 40
 MAX_GROUPS = 20                  # keyword groups per point
 MAX_ALTERNATIVES = 30            # alternatives per keyword group
 MAX_ALTERNATIVE_CHARS = 100
