@@ -273,3 +273,102 @@ def test_an_answer_naming_part_of_a_long_claim_earns_more(analyzer, nlp):
     broad = draft_rubric("q", question, LONG_CLAIM, analyzer, long_claim_groups=2)
     assert Checker([broad], nlp=nlp).fit().check(
         "q", "The weather was cold that winter.").points[0].status == "missed"
+
+
+# -- a model answer longer than a draft may be ----------------------------------------------
+_GROUPS = ["farmers", "miners", "teachers", "soldiers", "merchants", "sailors", "weavers",
+           "bankers", "priests", "engineers"]
+_VERBS = ["demanded", "resisted", "welcomed", "financed", "opposed", "organised", "celebrated",
+          "criticised"]
+_THINGS = ["railway", "harvest", "tariff", "censorship", "cathedral", "telegraph",
+           "conscription", "irrigation", "monopoly", "vaccination"]
+
+
+def _long_model_answer(n: int = 80) -> str:
+    """``n`` distinct sentences, each its own claim."""
+    return " ".join(
+        f"In {1800 + i} the {_GROUPS[i % 10]} of the province {_VERBS[i % 8]} the new "
+        f"{_THINGS[i // 8]}." for i in range(n))
+
+
+def test_a_long_model_answer_drafts_at_most_the_workshops_points(analyzer):
+    from essaycheck.extract import draft_rubric_report
+    from essaycheck.rubric import MAX_POINTS
+    from essaycheck.workshop import rubric_from_json, rubric_to_json, size_problems
+
+    report = draft_rubric_report("long", "How far did the provinces change?",
+                                 _long_model_answer(), analyzer)
+    draft = report.rubric
+    assert report.claims == 80 and len(draft.points) == MAX_POINTS == 40
+    assert draft.points[-1].id == "overall-judgement"  # the judgement point counts in the cap
+    assert len(report.dropped) + len(report.merged) == 80 - (MAX_POINTS - 1)
+    kept = [p.text for p in draft.points[:-1]]
+    assert sorted(kept + list(report.dropped) + [c for _, c in report.merged]) == sorted(
+        _long_model_answer().replace(". ", ".\n").splitlines())
+    assert kept == sorted(kept, key=_long_model_answer().index)  # in the model answer's order
+    assert parse_rubric(dump_rubric(draft), "round trip") == draft
+    assert size_problems(rubric_to_json(draft)) == []
+    assert rubric_from_json(rubric_to_json(draft)) == draft
+
+
+def test_the_cap_merges_claims_that_say_the_same_before_dropping_any(analyzer):
+    from essaycheck.extract import draft_rubric_report
+
+    model = ("Photosynthesis turns light energy into chemical energy in the leaves. "
+             "Photosynthesis turns light energy into chemical energy in green leaves. "
+             "Roots absorb water and minerals from the soil. "
+             "Stomata let carbon dioxide diffuse into the leaf.")
+    report = draft_rubric_report("plants", "Explain how plants make food.", model, analyzer,
+                                 max_points=3)
+    assert len(report.rubric.points) == 3 and report.dropped == ()
+    (point_id, claim), = report.merged
+    point = report.rubric.point(point_id)
+    assert {point.text, claim} == set(model.replace(". ", ".\n").splitlines()[:2])
+    assert claim in point.accept
+    one = draft_rubric_report("plants", "Explain how plants make food.", model, analyzer,
+                              max_points=1)
+    assert len(one.rubric.points) == 1 and len(one.dropped) + len(one.merged) == 3
+
+
+def test_drafting_within_the_cap_is_unchanged(analyzer):
+    question = "Explain why Khrushchev delivered the Secret Speech in 1956."
+    draft = draft_rubric("speech", question, MODEL, analyzer)
+    assert draft_rubric("speech", question, MODEL, analyzer, max_points=4) == draft
+    assert len(draft_rubric("speech", question, MODEL, analyzer, max_points=3).points) == 3
+
+
+def test_draft_refuses_a_cap_below_one(analyzer):
+    with pytest.raises(RubricError) as caught:
+        draft_rubric("q", "Why?", MODEL, analyzer, max_points=0)
+    assert caught.value.problems[0].field == "max_points"
+
+
+def test_workshop_draft_of_a_long_model_answer_is_accepted(checker):
+    from essaycheck.workshop import draft, rubric_from_json, rubric_to_json
+
+    drafted = draft(checker, "long", "Why did the provinces change?", _long_model_answer())
+    assert len(drafted.points) == 40
+    assert rubric_from_json(rubric_to_json(drafted)) == drafted
+
+
+def test_extract_cli_says_what_the_cap_left_out_and_how_to_keep_it(tmp_path):
+    from click.testing import CliRunner
+
+    from essaycheck.cli import main
+
+    model = tmp_path / "model.txt"
+    model.write_text(_long_model_answer(), encoding="utf-8")
+    out = tmp_path / "long.yaml"
+    args = ["rubric", "extract", "--id", "long", "--question", "Why did they change?",
+            "--model-answer", str(model), "-o", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "the model answer makes 80 claims; the draft holds 40 points" in result.stderr
+    assert "40 claim(s) with the least distinctive words were left out:" in result.stderr
+    assert "higher --max-points (the workshop takes at most 40 points)" in result.stderr
+    assert len(yaml.safe_load(out.read_text())["points"]) == 40
+    more = CliRunner().invoke(main, args + ["--force", "--max-points", "80"])
+    assert more.exit_code == 0 and "left out" not in more.stderr
+    assert len(yaml.safe_load(out.read_text())["points"]) == 80
+    plain = CliRunner().invoke(main, args[:-2])  # to stdout: the message stays on stderr
+    assert "left out" in plain.stderr and "left out" not in plain.stdout

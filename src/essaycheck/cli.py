@@ -21,6 +21,7 @@ import click
 from .errors import EssaycheckError, RubricError
 from .lifecycle import stop_with_parent
 from .matching import limit_blas_threads
+from .rubric import MAX_POINTS, MAX_WORDING_CHARS
 
 DEFAULT_RUBRICS = "rubric"
 
@@ -148,15 +149,19 @@ def rubric_check(directory: Path) -> None:
               help="Text file of notes on the topic (repeatable); helps pick distinctive keywords.")
 @click.option("--max-score", type=float, default=None,
               help="Marks available (default: one per point).")
+@click.option("--max-points", type=click.IntRange(min=1), default=MAX_POINTS, show_default=True,
+              help="Most points in the draft; a longer model answer's most alike claims are "
+                   f"merged, its least distinctive left out. The workshop takes at most "
+                   f"{MAX_POINTS}.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the YAML here instead of standard output.")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 @pipeline_option
-def rubric_extract(rubric_id, question, model_answer, contexts, max_score, output, force,
-                   pipeline) -> None:
+def rubric_extract(rubric_id, question, model_answer, contexts, max_score, max_points, output,
+                   force, pipeline) -> None:
     """Draft a rubric from a model answer, for a teacher to edit."""
     from .analysis import Analyzer, build_pipeline
-    from .extract import draft_rubric
+    from .extract import draft_rubric_report
     from .rubric import dump_rubric
 
     texts = []
@@ -168,11 +173,15 @@ def rubric_extract(rubric_id, question, model_answer, contexts, max_score, outpu
     if output is not None and output.exists() and not force:
         fail(f"{output} exists; pass --force to overwrite it")
     try:
-        draft = draft_rubric(rubric_id, question, texts[0], Analyzer(build_pipeline(pipeline)),
-                             context=texts[1:], max_score=max_score)
+        report = draft_rubric_report(rubric_id, question, texts[0],
+                                     Analyzer(build_pipeline(pipeline)), context=texts[1:],
+                                     max_score=max_score, max_points=max_points)
     except EssaycheckError as exc:
         fail(str(exc))
+    draft = report.rubric
     text = dump_rubric(draft)
+    if report.merged or report.dropped:
+        click.echo(_cap_message(report, max_points), err=True)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -181,6 +190,25 @@ def rubric_extract(rubric_id, question, model_answer, contexts, max_score, outpu
         atomic_write_text(output, text)
         click.echo(f"Wrote a draft rubric with {len(draft.points)} points to {output}; "
                    "edit it, then run 'essaycheck rubric check'.", err=True)
+
+
+def _cap_message(report, max_points: int) -> str:
+    """What drafting merged and left out to stay within ``max_points``, and how to keep it."""
+    lines = [f"essaycheck: the model answer makes {report.claims} claims; the draft holds "
+             f"{len(report.rubric.points)} points (--max-points {max_points}, and the points' "
+             f"wordings at most {MAX_WORDING_CHARS:,} characters in all)."]
+    if report.merged:
+        lines.append(f"{len(report.merged)} claim(s) that say much the same as another were "
+                     "merged into it as an accepted wording (its 'accept' list):")
+        lines += [f"  {point_id} <- {claim}" for point_id, claim in report.merged]
+    if report.dropped:
+        lines.append(f"{len(report.dropped)} claim(s) with the least distinctive words were "
+                     "left out:")
+        lines += [f"  - {claim}" for claim in report.dropped]
+        lines.append(f"To keep them, add them to the file as points (or as a point's 'accept' "
+                     f"wordings), or draft again with a higher --max-points (the workshop "
+                     f"takes at most {MAX_POINTS} points).")
+    return "\n".join(lines)
 
 
 @main.command("check")

@@ -13,7 +13,15 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .analysis import Analysis, Analyzer
 from .errors import RubricError, RubricProblem
-from .rubric import ID_PATTERN, Point, Rubric, validate_rubric
+from .rubric import (
+    ID_PATTERN,
+    MAX_POINTS,
+    MAX_WORDING_CHARS,
+    Point,
+    Rubric,
+    validate_rubric,
+    wording_chars,
+)
 
 # Where one sentence often holds two claims: split there when both sides can stand alone.
 _CLAIM_BREAKS = re.compile(
@@ -42,6 +50,13 @@ REPEAT_SIMILARITY = 0.8
 #: "Drafting closer to a curated rubric", has the figures
 LONG_CLAIM_KEYWORDS = 6
 LONG_CLAIM_GROUPS = 0
+#: over ``max_points``, a claim this like another (TF-IDF cosine of their content lemmas) is
+#: folded into it as an ``accept`` wording; half their weight in shared words says much the
+#: same point. Not tuned: no model answer of the eval sets comes near the cap
+MERGE_SIMILARITY = 0.5
+#: at most this many other claims folded into one point, so that it stays one idea (and within
+#: the workshop's ``accept`` limit with the context's wordings)
+MERGED_PER_POINT = 2
 
 
 _EVALUATIVE = re.compile(
@@ -62,6 +77,19 @@ JUDGEMENT_KEYWORDS = (
     ("but", "however", "although", "though", "whereas", "nevertheless", "yet", "limited",
      "partly", "partial", "only"),
 )
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A drafted rubric, with the claims of the model answer that did not become points."""
+
+    rubric: Rubric
+    #: how many claims the model answer makes (before any were merged or left out)
+    claims: int
+    #: (point id, claim): a claim folded into that point as an accepted wording
+    merged: tuple[tuple[str, str], ...] = ()
+    #: claims left out, in the model answer's order
+    dropped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,7 +182,28 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
                  context_wordings: int = CONTEXT_WORDINGS,
                  context_similarity: float = CONTEXT_SIMILARITY,
                  judgement_weight: float = JUDGEMENT_WEIGHT,
-                 long_claim_groups: int = LONG_CLAIM_GROUPS) -> Rubric:
+                 long_claim_groups: int = LONG_CLAIM_GROUPS,
+                 max_points: int = MAX_POINTS) -> Rubric:
+    """Draft a rubric of at most ``max_points`` points (see :func:`draft_rubric_report`)."""
+    return draft_rubric_report(
+        rubric_id, question, model_answer, analyzer, context=context, max_score=max_score,
+        keywords_per_point=keywords_per_point, alternatives=alternatives,
+        anticipation=anticipation, context_wordings=context_wordings,
+        context_similarity=context_similarity, judgement_weight=judgement_weight,
+        long_claim_groups=long_claim_groups, max_points=max_points).rubric
+
+
+def draft_rubric_report(rubric_id: str, question: str, model_answer: str, analyzer: Analyzer,
+                        context: list[str] | tuple[str, ...] = (),
+                        max_score: float | None = None,
+                        keywords_per_point: int = KEYWORDS_PER_POINT,
+                        alternatives: list[str] | tuple[str, ...] = (),
+                        anticipation: Anticipation | None = None,
+                        context_wordings: int = CONTEXT_WORDINGS,
+                        context_similarity: float = CONTEXT_SIMILARITY,
+                        judgement_weight: float = JUDGEMENT_WEIGHT,
+                        long_claim_groups: int = LONG_CLAIM_GROUPS,
+                        max_points: int = MAX_POINTS) -> Draft:
     """Draft a rubric: split the model answer into claims, and give each the words that
     distinguish it from the other claims and from the context (TF-IDF), plus a draft hint.
 
@@ -169,7 +218,12 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
     ``judgement_weight``, for the overall answer to it, in words that serve any subject and
     with the model answer's last claim as a wording (0: no such point). A long claim (more
     candidate keywords than ``keywords_per_point``) gets ``LONG_CLAIM_KEYWORDS`` keywords in
-    ``long_claim_groups`` groups (0: one group per keyword, as a short claim's)."""
+    ``long_claim_groups`` groups (0: one group per keyword, as a short claim's).
+
+    The draft holds at most ``max_points`` points (default ``rubric.MAX_POINTS``, the
+    workshop's limit), the judgement point included, and its points' wordings at most
+    ``rubric.MAX_WORDING_CHARS``; claims beyond that are merged or left out (see
+    :func:`_within_cap`), and the returned :class:`Draft` says which."""
     problems = []
     if not ID_PATTERN.match(rubric_id or ""):
         problems.append(RubricProblem("extract", "id", f"{rubric_id!r} is not a valid id",
@@ -179,6 +233,9 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
     if not model_answer.strip():
         problems.append(RubricProblem("extract", "model_answer", "is empty",
                                       "give a model answer with at least one sentence"))
+    if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 1:
+        problems.append(RubricProblem("extract", "max_points", f"{max_points!r} is not a "
+                                      "number of points", "give a whole number, 1 or more"))
     if problems:
         raise RubricError(problems)
 
@@ -202,6 +259,16 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
     anticipation = anticipation or Anticipation()
     # the words the teacher's own texts use: they choose a keyword's sense
     own_words = frozenset(w for words in documents + context_sentences for w in words)
+    # the distinctive content a claim carries: what a mark scheme rewards it for
+    importance = [sum(idf.get(w, 0.0) for w in set(words) if w not in question_words)
+                  for words in documents]
+    wants_judgement = bool(judgement_weight and asks_for_judgement(question))
+    room = max_points - 1 if wants_judgement and max_points > 1 else max_points
+    kept, folded = _within_cap(documents, importance, vectorizer, room)
+    all_claims = claims
+    claims = [all_claims[i] for i in kept]
+    claim_docs = [claim_docs[i] for i in kept]
+    documents = [documents[i] for i in kept]
 
     points = []
     used_ids: set[str] = set()
@@ -224,18 +291,18 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
         points.append(Point(
             id=point_id, text=claim, keywords=tuple(groups),
             hint=f"Make this point in your own words. Model: {claim}"))
-    judgement = bool(judgement_weight and points and asks_for_judgement(question))
+    judgement = bool(wants_judgement and points and len(points) < max_points)
     if judgement:
         # an evaluative question ("How significant ...", "To what extent ...") is marked, in
         # any subject, for the overall answer to it as well as for the evidence
         points.append(Point(id=_unique_id("overall-judgement", used_ids), text=JUDGEMENT_TEXT,
                             keywords=JUDGEMENT_KEYWORDS, weight=judgement_weight,
                             hint=JUDGEMENT_HINT))
-    accepted: list[list[str]] = [[] for _ in points]
+    accepted: list[list[str]] = [[all_claims[j] for j in folded.get(i, ())] for i in kept]
     if judgement:
         # the model answer's own judgement is its last claim: a wording of the point, so that
         # the model answer earns it
-        accepted[-1].append(claims[-1])
+        accepted.append([all_claims[-1]])
     if context_wordings and context:
         for i, texts in enumerate(_context_wordings(
                 claims, model_answer, context, analyzer, question_words, context_wordings,
@@ -252,6 +319,19 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
             accepted[target].append(other)
     points = [Point(id=p.id, text=p.text, keywords=p.keywords, weight=p.weight, hint=p.hint,
                     accept=tuple(extra)) for p, extra in zip(points, accepted, strict=True)]
+    # a long claim's keywords and wordings can still take the points past what a rubric may
+    # hold in all: the least important claims go first, as over max_points
+    claim_points = list(range(len(kept)))
+    while len(claim_points) > 1 and sum(
+            wording_chars(points[i]) for i in claim_points
+    ) + sum(wording_chars(p) for p in points[len(kept):]) > MAX_WORDING_CHARS:
+        claim_points.remove(min(claim_points, key=lambda i: (importance[kept[i]], -i)))
+    merged = tuple((points[i].id, all_claims[j]) for i in claim_points
+                   for j in folded.get(kept[i], ()))
+    left = {kept[i] for i in claim_points}
+    left |= {j for i in claim_points for j in folded.get(kept[i], ())}
+    dropped = tuple(claim for j, claim in enumerate(all_claims) if j not in left)
+    points = [points[i] for i in claim_points] + points[len(kept):]
 
     data = Rubric(
         id=rubric_id, question=question.strip(), model_answer=" ".join(model_answer.split()),
@@ -260,7 +340,48 @@ def draft_rubric(rubric_id: str, question: str, model_answer: str, analyzer: Ana
         notes="Drafted by 'essaycheck rubric extract': check every point, merge or split "
               "claims, add keyword alternatives students use, and set max_score.",
     ).to_dict()
-    return validate_rubric(data, f"draft of {rubric_id}")
+    return Draft(validate_rubric(data, f"draft of {rubric_id}"), len(all_claims), merged,
+                 dropped)
+
+
+def _within_cap(documents: list[list[str]], importance: list[float],
+                vectorizer: TfidfVectorizer, room: int) -> tuple[list[int], dict[int, list[int]]]:
+    """The claims (indices, in order) that become points when there is room for ``room``,
+    and per kept claim the claims folded into it as accepted wordings.
+
+    A claim that says much the same as another (TF-IDF cosine >= ``MERGE_SIMILARITY``, most
+    alike first) is folded into the more important of the two: nothing is lost, since a
+    student who makes either still earns the point, and the point's text stays one claim, so
+    matching it is no harder. If that is not enough, the claims with the least distinctive
+    content (sum of their words' IDF) are left out: they are the ones a mark scheme rewards
+    least, such as a restated introduction or a linking sentence. Under the cap, every claim
+    is kept as it is, so drafting an ordinary model answer never reaches this."""
+    active = list(range(len(documents)))
+    folded: dict[int, list[int]] = {}
+    if len(active) <= room:
+        return active, folded
+    vectors = vectorizer.transform(documents)
+    similarity = (vectors @ vectors.T).toarray()
+    for i in active:
+        similarity[i, i] = -1.0
+    while len(active) > room:
+        i, j = divmod(int(similarity.argmax()), len(documents))
+        if similarity[i, j] < MERGE_SIMILARITY:
+            break
+        keep, fold = (i, j) if (importance[i], -i) >= (importance[j], -j) else (j, i)
+        if folded.get(fold):  # a point that took others in stays a point
+            keep, fold = fold, keep
+        if folded.get(fold) or len(folded.get(keep, ())) >= MERGED_PER_POINT:
+            similarity[i, j] = similarity[j, i] = -1.0
+            continue
+        folded.setdefault(keep, []).append(fold)
+        active.remove(fold)
+        similarity[fold, :] = similarity[:, fold] = -1.0
+    while len(active) > room:
+        least = min(active, key=lambda k: (importance[k], -k))
+        active.remove(least)
+        folded.pop(least, None)
+    return active, folded
 
 
 def _context_wordings(claims: list[str], model_answer: str, context: list[str] | tuple[str, ...],
