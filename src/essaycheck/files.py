@@ -96,7 +96,7 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write text to ``path`` atomically."""
-    with atomic_writer(path) as handle:
+def atomic_write_text(path: str | Path, text: str, newline: str | None = None) -> None:
+    """Write text to ``path`` atomically (``newline=""``: its line breaks exactly as given)."""
+    with atomic_writer(path, newline=newline) as handle:
         handle.write(text)

@@ -120,12 +120,21 @@ def write_rubrics(rubrics: list[Rubric], changed: list[str] | set[str],
     every rubric is written there (unchanged ones copied byte for byte), so the folder can be
     passed to ``--rubrics``; existing files there are not overwritten without ``force``.
     """
+    by_id = {rubric.id: rubric for rubric in rubrics}
+    return _write_texts({rubric_id: dump_rubric(by_id[rubric_id]) for rubric_id in changed},
+                        sources, output, force)
+
+
+def _write_texts(texts: dict[str, str], sources: dict[str, Path], output: Path | None,
+                 force: bool, exact: frozenset[str] = frozenset()) -> list[Path]:
+    """``write_rubrics`` for rubric files' new texts by rubric id (those in ``exact`` written
+    with their line breaks as they are)."""
     from .files import atomic_write_text
 
-    changed = set(changed)
-    by_id = {rubric.id: rubric for rubric in rubrics}
-    # target, its text (None: a copy of the source's), and the backup (in place) or the source
-    plans: list[tuple[Path, str | None, Path]] = []
+    changed = set(texts)
+    # rubric id, target, its text (None: a copy of the source's), and the backup (in place)
+    # or the source
+    plans: list[tuple[str, Path, str | None, Path]] = []
     if output is None:
         for rubric_id in sorted(changed):
             source = sources[rubric_id]
@@ -134,7 +143,7 @@ def write_rubrics(rubrics: list[Rubric], changed: list[str] | set[str],
                 raise RubricWriteError(
                     f"{backup} exists; pass --force to replace that backup, or --output DIR "
                     "to write the calibrated rubrics beside the originals")
-            plans.append((source, dump_rubric(by_id[rubric_id]), backup))
+            plans.append((rubric_id, source, texts[rubric_id], backup))
     else:
         output = Path(output)
         if output.exists() and not output.is_dir():
@@ -147,14 +156,14 @@ def write_rubrics(rubrics: list[Rubric], changed: list[str] | set[str],
                 raise RubricWriteError(
                     f"--output {output} is the rubric folder itself; leave out --output to "
                     "update it in place (with backups)")
-            text = dump_rubric(by_id[rubric_id]) if rubric_id in changed else None
-            plans.append((target, text, source))
+            plans.append((rubric_id, target, texts.get(rubric_id), source))
         output.mkdir(parents=True, exist_ok=True)
     written = []
-    for target, text, other in plans:
+    for rubric_id, target, text, other in plans:
         if output is None:
             shutil.copy2(target, other)  # the backup first
-        atomic_write_text(target, other.read_text(encoding="utf-8-sig") if text is None else text)
+        atomic_write_text(target, other.read_text(encoding="utf-8-sig") if text is None else text,
+                          newline="" if text is not None and rubric_id in exact else None)
         written.append(target)
     return written
 
