@@ -719,7 +719,9 @@ def evaluate_command(marked, mark_column, question_column, answer_column, encodi
                    "the mark.")
 @click.option("--apply", "apply_numbers", default=None, metavar="N[,N...]|all",
               help="With --suggest: write these suggestions (their numbers as listed, or "
-                   "'all') into the rubric files, keeping each original as <file>.bak.")
+                   "'all') into the rubric files, keeping each original as <file>.bak; each "
+                   "file is edited where the changes go, its comments and layout kept (or, "
+                   "where that cannot be done safely, written in full, as the output says).")
 @click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 50),
               help="With --suggest: most suggestions per point.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -809,9 +811,8 @@ def _chosen(apply_numbers: str, count: int) -> list[int]:
 def _suggest(marked, mark_column, question_column, answer_column, encoding, output, force,
              dry_run, apply_numbers, limit, as_json, rubrics_dir, pipeline) -> None:
     """``calibrate --suggest``: list keyword suggestions; write the chosen ones if asked."""
-    from .loader import RubricWriteError, load_rubric_file, rubric_files, write_rubrics
+    from .loader import RubricWriteError, load_rubric_file, rubric_files, write_suggestions
     from .suggestions import (
-        apply_suggestions,
         format_suggestions,
         numbered,
         suggest_all,
@@ -846,22 +847,29 @@ def _suggest(marked, mark_column, question_column, answer_column, encoding, outp
                        "--apply all)."))
         return
     picked = [suggestion for number, suggestion in listed if number in set(chosen)]
-    rubrics = [apply_suggestions(rubric, picked) for rubric in checker.rubrics]
-    changed = sorted({s.question_id for s in picked})
     sources = {load_rubric_file(path).id: path for path in rubric_files(rubrics_dir)}
     try:
-        written = write_rubrics(rubrics, changed, sources, output=output, force=force)
+        outcome = write_suggestions(list(checker.rubrics), picked, sources, output=output,
+                                    force=force)
     except RubricWriteError as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot write the rubrics: {exc.strerror}")
     if as_json:
-        click.echo(json.dumps({**data, "written": [str(p) for p in written],
-                               "applied": sorted(chosen)}, indent=2, ensure_ascii=False))
-    else:
-        where = f"into {output}" if output else "in place (originals kept as .bak)"
-        click.echo(f"\nWrote {len(written)} rubric file(s) {where}: suggestion(s) "
-                   f"{', '.join(map(str, sorted(chosen)))} applied.")
+        click.echo(json.dumps({**data, "written": [str(p) for p in outcome.written],
+                               "applied": sorted(chosen), "rewritten": outcome.rewritten},
+                              indent=2, ensure_ascii=False))
+        return
+    where = f"into {output}" if output else "in place (originals kept as .bak)"
+    click.echo(f"\nWrote {len(outcome.written)} rubric file(s) {where}: suggestion(s) "
+               f"{', '.join(map(str, sorted(chosen)))} applied.")
+    kept = sorted({s.question_id for s in picked} - set(outcome.rewritten))
+    if kept:
+        click.echo(f"Edited in place, comments and layout kept: {', '.join(kept)}.")
+    backup = "" if output else "; the .bak has them"
+    for rubric_id, why in sorted(outcome.rewritten.items()):
+        click.echo(f"{sources[rubric_id].name}: written in essaycheck's own layout instead "
+                   f"(comments and line breaks not kept{backup}): {why}.")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import shutil
 import stat
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import EssaycheckError, RubricError, RubricProblem
 from .rubric import ID_PATTERN, MAX_RUBRIC_BYTES, Rubric, dump_rubric, parse_rubric
+
+if TYPE_CHECKING:
+    from .suggestions import Suggestion
 
 RUBRIC_SUFFIXES = (".yaml", ".yml")
 
@@ -123,6 +128,54 @@ def write_rubrics(rubrics: list[Rubric], changed: list[str] | set[str],
     by_id = {rubric.id: rubric for rubric in rubrics}
     return _write_texts({rubric_id: dump_rubric(by_id[rubric_id]) for rubric_id in changed},
                         sources, output, force)
+
+
+@dataclass(frozen=True)
+class SuggestionsWritten:
+    """The rubric files ``write_suggestions`` wrote, and which lost their own layout."""
+
+    written: tuple[Path, ...]
+    #: rubric id -> why its file was written in essaycheck's own layout (comments, key order
+    #: and line breaks not kept; the ``.bak`` or the original keeps them)
+    rewritten: dict[str, str]
+
+
+def write_suggestions(rubrics: list[Rubric], suggestions: list[Suggestion],
+                      sources: dict[str, Path], output: Path | None = None,
+                      force: bool = False) -> SuggestionsWritten:
+    """Write keyword suggestions into the rubric files they are for, as ``write_rubrics``
+    writes (atomically, keeping ``<file>.bak``, or into ``output``).
+
+    Each file is edited in place where the changes go (``yamledit``), every other byte kept;
+    the edit is written only if it reads back as ``suggestions.apply_suggestions`` makes the
+    rubric in memory. Where it cannot be done safely, the whole rubric is written in
+    ``dump_rubric``'s layout instead, and ``rewritten`` says why.
+    """
+    from .suggestions import apply_suggestions
+    from .yamledit import TextEditError, apply_suggestions_to_text
+
+    wanted = {suggestion.question_id for suggestion in suggestions}
+    texts: dict[str, str] = {}
+    rewritten: dict[str, str] = {}
+    for rubric in rubrics:
+        if rubric.id not in wanted:
+            continue
+        expected = apply_suggestions(rubric, suggestions)
+        source = sources[rubric.id]
+        try:
+            try:
+                original = source.read_bytes().decode("utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise TextEditError(f"{source} cannot be read back ({exc})") from None
+            bom = "\ufeff" if original.startswith("\ufeff") else ""
+            texts[rubric.id] = bom + apply_suggestions_to_text(
+                original[len(bom):], rubric, suggestions, expected, source.name)
+        except TextEditError as exc:
+            texts[rubric.id] = dump_rubric(expected)
+            rewritten[rubric.id] = exc.message
+    exact = frozenset(texts) - set(rewritten)
+    written = _write_texts(texts, sources, output, force, exact)
+    return SuggestionsWritten(tuple(written), rewritten)
 
 
 def _write_texts(texts: dict[str, str], sources: dict[str, Path], output: Path | None,

@@ -221,6 +221,12 @@ class _ShortRepr(reprlib.Repr):
 _shown = _ShortRepr().repr
 
 
+def compose_rubric(text: str) -> yaml.Node | None:
+    """The YAML node tree of rubric text (with each node's place in the text), read as
+    ``parse_rubric`` reads it: aliases and deep nesting refused (``yaml.YAMLError``)."""
+    return yaml.compose(text, Loader=_RubricLoader)  # noqa: S506 - a safe loader, stricter
+
+
 def parse_rubric(text: str | bytes | IO[str], source: str = "<rubric>") -> Rubric:
     """Parse and validate rubric YAML of at most ``MAX_RUBRIC_BYTES``; raise ``RubricError``
     listing every problem found."""
