@@ -314,7 +314,8 @@ def test_api_draft(client, drafted):
     response = post(client, "/api/v1/rubrics/draft", {
         "id": "photosynthesis", "question": QUESTION, "model_answer": MODEL, "max_score": 3})
     assert response.status_code == 200
-    assert response.get_json() == {"rubric": rubric_to_json(drafted)}
+    assert response.get_json() == {"rubric": rubric_to_json(drafted), "claims": 3,
+                                   "merged": [], "left_out": []}
 
 
 def test_api_draft_with_context_and_errors(client):
@@ -498,7 +499,7 @@ def test_openapi_document_is_valid_and_matches_responses(client, drafted):
         text = json.dumps(schema).replace("#/components/", "#/components/")
         Draft202012Validator(json.loads(text)).validate(data)
 
-    check("RubricEnvelope", post(client, "/api/v1/rubrics/draft", {
+    check("Draft", post(client, "/api/v1/rubrics/draft", {
         "id": "photosynthesis", "question": QUESTION, "model_answer": MODEL}).get_json())
     check("Trial", post(client, "/api/v1/rubrics/try", {
         "rubric": rubric_to_json(drafted), "answers": ANSWERS + [{"answer": ""}]}).get_json())
@@ -848,3 +849,20 @@ def test_suggest_and_save_never_fail_on_any_rubric(client, folder, rubric, answe
                        headers={**AUTH, "Content-Type": "application/json"})
     assert saved.status_code in (200, 400, 422), (rubric, saved.get_json())
     assert all(path.parent == folder for path in folder.rglob("*"))
+
+
+def test_draft_of_a_long_model_answer_says_what_it_left_out(client):
+    from .test_extract import _long_model_answer
+
+    reply = post(client, "/api/v1/rubrics/draft", {
+        "id": "long", "question": "Why did the provinces change?",
+        "model_answer": _long_model_answer()})
+    assert reply.status_code == 200, reply.get_json()
+    data = reply.get_json()
+    assert len(data["rubric"]["points"]) == 40 and data["claims"] == 80
+    assert len(data["left_out"]) + len(data["merged"]) == 40
+    assert data["left_out"][0] in _long_model_answer()
+    assert rubric_from_json(data["rubric"]).id == "long"  # the workshop takes its own draft
+    short = post(client, "/api/v1/rubrics/draft", {
+        "id": "photosynthesis", "question": QUESTION, "model_answer": MODEL}).get_json()
+    assert short["merged"] == [] and short["left_out"] == []

@@ -298,3 +298,24 @@ def test_a_suggestion_shows_beside_its_point_and_one_click_accepts_it(browser, w
     expect(page.locator("#points [data-field='points[0].keywords[2]']")).to_contain_text("soak*")
     expect(box).to_be_empty()
     assert errors == []
+
+
+def test_drafting_a_long_model_answer_says_what_was_left_out(browser, workshop):
+    from playwright.sync_api import expect
+
+    from .test_extract import _long_model_answer
+
+    errors: list[str] = []
+    page = new_page(browser, errors, **WORKSHOP_PAGE)
+    page.goto(f"{workshop}/?token={TOKEN}")
+    page.get_by_label("Question", exact=True).fill("Why did the provinces change?")
+    page.get_by_label("Model answer", exact=True).fill(_long_model_answer())
+    page.get_by_label("Rubric id").fill("long")
+    page.get_by_role("button", name="Draft the rubric").click()
+    expect(page.locator("#start-status")).to_contain_text(
+        "Drafted 40 points from the model answer: check each one below. The model answer "
+        "makes 80 claims, more than a draft holds: 0 claims merged into a point like it as "
+        "accepted wordings, 40 claims with the least distinctive words left out (add back any "
+        "you need as points).")
+    assert page.locator("#p39-text").count() == 1 and page.locator("#p40-text").count() == 0
+    assert not errors

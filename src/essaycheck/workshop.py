@@ -17,7 +17,7 @@ from typing import Any
 from .analysis import MAX_ANSWER_CHARS
 from .errors import EssaycheckError, RubricError, RubricProblem
 from .evaluation import MarkedAnswer, json_ready, score_marked, summarise, whole_marks
-from .extract import draft_rubric
+from .extract import Draft, draft_rubric_report
 from .results import COVERED, PARTIAL, CheckResult
 from .rubric import MAX_POINTS, Rubric, validate_rubric
 
@@ -219,12 +219,20 @@ def draft(checker, rubric_id: str, question: str, model_answer: str, context: st
           max_score: float | None = None) -> Rubric:
     """Draft a rubric from a model answer with ``rubric extract``'s own code, on the checker's
     pipeline; ``RubricError`` naming the field to fix."""
+    return draft_report(checker, rubric_id, question, model_answer, context, max_score).rubric
+
+
+def draft_report(checker, rubric_id: str, question: str, model_answer: str, context: str = "",
+                 max_score: float | None = None) -> Draft:
+    """``draft``, with the claims that were merged or left out to keep within
+    ``MAX_POINTS``."""
     problems = size_problems({"id": rubric_id, "question": question,
                               "model_answer": model_answer, "context": context}, "draft")
     if problems:
         raise RubricError(problems)
-    return draft_rubric(rubric_id, question, model_answer, checker.analyzer,
-                        context=[context] if context.strip() else [], max_score=max_score)
+    return draft_rubric_report(rubric_id, question, model_answer, checker.analyzer,
+                               context=[context] if context.strip() else [],
+                               max_score=max_score, max_points=MAX_POINTS)
 
 
 def try_rubric(checker, rubric: Rubric, samples: Sequence[MarkedAnswer]) -> Trial:

@@ -72,7 +72,11 @@ def openapi_document() -> dict:
                     {"id": "photosynthesis", "question": "How do plants make glucose?",
                      "model_answer": "Chlorophyll absorbs light energy. Carbon dioxide and "
                                      "water react to make glucose.", "max_score": 2})},
-                "responses": {"200": rubric_response, **body_errors, **common},
+                "responses": {"200": {"description": "The draft, with the claims of the "
+                                                     "model answer that did not become "
+                                                     "points.",
+                                      "content": json_content(ref("Draft"))},
+                              **body_errors, **common},
             }},
             "/api/v1/rubrics/try": {"post": {
                 "operationId": "tryRubric",
@@ -202,6 +206,22 @@ def openapi_document() -> dict:
                 },
                 "RubricEnvelope": {"type": "object", "required": ["rubric"],
                                    "properties": {"rubric": ref("Rubric")}},
+                "Draft": {
+                    "type": "object", "required": ["rubric", "claims", "merged", "left_out"],
+                    "description": f"A draft holds at most {MAX_POINTS} points: over that, "
+                                   "claims much like another are merged into it as accepted "
+                                   "wordings, then the least distinctive are left out.",
+                    "properties": {
+                        "rubric": ref("Rubric"),
+                        "claims": {"type": "integer", "description": "Claims the model answer "
+                                                                     "makes."},
+                        "merged": {"type": "array", "items": {
+                            "type": "object", "required": ["point_id", "claim"],
+                            "properties": {"point_id": {"type": "string"},
+                                           "claim": {"type": "string"}}},
+                            "description": "Claims now an accepted wording of that point."},
+                        "left_out": {"type": "array", "items": {"type": "string"},
+                                     "description": "Claims left out, in order."}}},
                 "Saved": {"type": "object", "required": ["rubric", "file", "backup"],
                           "properties": {"rubric": ref("Rubric"),
                                          "file": {"type": "string",

@@ -46,7 +46,7 @@ from .workshop import (
     MAX_SAMPLES,
     MAX_TEXT_CHARS,
     SampleError,
-    draft,
+    draft_report,
     read_sample_csv,
     rubric_from_json,
     rubric_to_json,
@@ -285,10 +285,13 @@ def api_draft():
                                   or not isinstance(max_score, (int, float))
                                   or not 0 < max_score < 1e6):
         raise BadBody(f"'max_score' must be a positive number or null, not {max_score!r}")
-    rubric = draft(get_workshop().checker, text_field(body, "id"), text_field(body, "question"),
-                   text_field(body, "model_answer"), text_field(body, "context", False),
-                   max_score)
-    return jsonify(rubric=rubric_to_json(rubric))
+    drafted = draft_report(get_workshop().checker, text_field(body, "id"),
+                           text_field(body, "question"), text_field(body, "model_answer"),
+                           text_field(body, "context", False), max_score)
+    return jsonify(rubric=rubric_to_json(drafted.rubric), claims=drafted.claims,
+                   merged=[{"point_id": point_id, "claim": claim}
+                           for point_id, claim in drafted.merged],
+                   left_out=list(drafted.dropped))
 
 
 @api.post("/rubrics/try")

@@ -923,7 +923,13 @@
       }
       markProblems(form, [], "draft");
       loadRubric(reply.data.rubric);
-      say("start-status", "Drafted " + plural(reply.data.rubric.points.length, "point") + " from the model answer: check each one below.");
+      let capped = "";
+      if (reply.data.merged.length || reply.data.left_out.length) {
+        capped = " The model answer makes " + plural(reply.data.claims, "claim") + ", more than a draft holds: " +
+          plural(reply.data.merged.length, "claim") + " merged into a point like it as accepted wordings, " +
+          plural(reply.data.left_out.length, "claim") + " with the least distinctive words left out (add back any you need as points).";
+      }
+      say("start-status", "Drafted " + plural(reply.data.rubric.points.length, "point") + " from the model answer: check each one below." + capped);
       focusLater("edit-heading");
     });
   });
