@@ -240,9 +240,11 @@ def test_a_long_claim_can_get_more_keywords_in_fewer_broader_groups(analyzer):
     from essaycheck.extract import KEYWORDS_PER_POINT, LONG_CLAIM_GROUPS, LONG_CLAIM_KEYWORDS
 
     question = "Why did Khrushchev speak?"
-    plain = draft_rubric("q", question, LONG_CLAIM, analyzer).points[0]
-    point = draft_rubric("q", question, LONG_CLAIM, analyzer, long_claim_groups=2).points[0]
-    assert LONG_CLAIM_GROUPS == 0  # off by default: one group per keyword
+    plain = draft_rubric("q", question, LONG_CLAIM, analyzer, long_claim_groups=0).points[0]
+    point = draft_rubric("q", question, LONG_CLAIM, analyzer).points[0]
+    assert LONG_CLAIM_GROUPS == 2  # on by default (ACCURACY.md); 0: one group per keyword
+    assert point == draft_rubric("q", question, LONG_CLAIM, analyzer,
+                                 long_claim_groups=2).points[0]
     assert len(plain.keywords) == KEYWORDS_PER_POINT
     assert len(point.keywords) == 2
     # the plain draft's groups, best first, are the first of the long claim's keywords
@@ -254,9 +256,18 @@ def test_a_long_claim_can_get_more_keywords_in_fewer_broader_groups(analyzer):
     assert heads[3] in point.keywords[1]
     assert len({alt for alt in merged if " " not in alt}) >= LONG_CLAIM_KEYWORDS
     # a short claim keeps one group per keyword
-    short = draft_rubric("q", question, "His rivals were weakened.", analyzer,
-                         long_claim_groups=2).points[0]
+    short = draft_rubric("q", question, "His rivals were weakened.", analyzer).points[0]
     assert len(short.keywords) == 2
+    assert short.keywords == draft_rubric("q", question, "His rivals were weakened.", analyzer,
+                                          long_claim_groups=0).points[0].keywords
+    # a claim is long only from LONG_CLAIM_KEYWORDS candidates: five keep a group each
+    five = "Chlorophyll in the chloroplasts absorbs light energy."
+    plant = "How do plants make food?"
+    assert draft_rubric("q", plant, five, analyzer).points[0].keywords == draft_rubric(
+        "q", plant, five, analyzer, long_claim_groups=0).points[0].keywords
+    assert len(draft_rubric("q", plant, five, analyzer).points[0].keywords) == 4
+    six = "Chlorophyll in the green chloroplasts absorbs light energy."
+    assert len(draft_rubric("q", plant, six, analyzer).points[0].keywords) == 2
 
 
 def test_an_answer_naming_part_of_a_long_claim_earns_more(analyzer, nlp):
