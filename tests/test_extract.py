@@ -383,3 +383,19 @@ def test_extract_cli_says_what_the_cap_left_out_and_how_to_keep_it(tmp_path):
     assert len(yaml.safe_load(out.read_text())["points"]) == 80
     plain = CliRunner().invoke(main, args[:-2])  # to stdout: the message stays on stderr
     assert "left out" in plain.stderr and "left out" not in plain.stdout
+
+
+def test_extract_cli_warns_of_the_workshops_other_limits(tmp_path):
+    from click.testing import CliRunner
+
+    from essaycheck.cli import main
+
+    model = tmp_path / "model.txt"
+    model.write_text("The farmers of the province demanded " + ", ".join(
+        f"a new railway station number {n}" for n in range(120)) + ".", encoding="utf-8")
+    result = CliRunner().invoke(main, ["rubric", "extract", "--id", "long", "--question",
+                                       "Why?", "--model-answer", str(model)])
+    assert result.exit_code == 0, result.output
+    assert "the workshop will refuse this draft until it is edited:" in result.stderr
+    assert "draft: points[0].text: too long" in result.stderr
+    assert "left out" not in result.stderr

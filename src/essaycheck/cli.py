@@ -163,6 +163,7 @@ def rubric_extract(rubric_id, question, model_answer, contexts, max_score, max_p
     from .analysis import Analyzer, build_pipeline
     from .extract import draft_rubric_report
     from .rubric import dump_rubric
+    from .workshop import rubric_to_json, size_problems
 
     texts = []
     for path in (model_answer, *contexts):
@@ -182,6 +183,11 @@ def rubric_extract(rubric_id, question, model_answer, contexts, max_score, max_p
     text = dump_rubric(draft)
     if report.merged or report.dropped:
         click.echo(_cap_message(report, max_points), err=True)
+    # the workshop's other limits (a very long model answer or sentence): said, not cut
+    oversize = size_problems(rubric_to_json(draft), "draft")
+    if oversize:
+        click.echo("essaycheck: the workshop will refuse this draft until it is edited:\n"
+                   + "\n".join(f"  {problem}" for problem in oversize), err=True)
     if output is None:
         click.echo(text, nl=False)
     else:
